@@ -1,0 +1,106 @@
+"""AutoencoderTransformer: the undercomplete (and stacked) autoencoder."""
+
+from ._base import BaseAutoencoder
+
+
+class AutoencoderTransformer(BaseAutoencoder):
+    """Autoencoder dimensionality reduction, a drop-in replacement for PCA.
+
+    Fits a fully connected encoder ``X -> codes`` and decoder ``codes -> X`` by minimising
+    the reconstruction error. With the default ``init="pca"`` the network starts *exactly*
+    at the PCA solution (a linear path initialised with PCA's components, plus a
+    non-linear path that starts at zero), so training can only improve on PCA, and early
+    stopping on held-out data guards its generalisation. Training runs on skorch.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Size of the code. May exceed ``n_features`` (over-complete codes), though without a
+        sparsity penalty such codes can learn a near identity.
+    hidden_layer_sizes : array-like of int, default=None
+        Widths of the encoder's hidden layers; the decoder mirrors them. ``None`` picks two
+        layers from the data's shape (see ``hidden_layer_sizes_``): (512, 256) for
+        784 pixels, (128, 64) for 64.
+    activation : {"relu", "tanh", "logistic", "identity", "leaky_relu", "elu", "gelu", \
+"silu"}, default="relu"
+        Activation of the hidden layers.
+    init : {"pca", "random"}, default="pca"
+        ``"pca"``: a PCA-initialised linear path plus a non-linear residual path that starts
+        at zero; before training, ``transform`` equals ``PCA.transform`` and the
+        reconstruction equals PCA's (exactly so for ``loss="mse"``). ``"random"``: the
+        textbook stacked autoencoder with PyTorch's default initialisation.
+    loss : {"mse", "bce"}, default="mse"
+        Reconstruction loss. ``"bce"`` (binary cross-entropy) needs data in [0, 1] and
+        gives a sigmoid output.
+    max_epochs : int, default=200
+        Maximum number of passes over the training data.
+    batch_size : int, default=256
+        Minibatch size for training.
+    lr : float, default=1e-3
+        Learning rate.
+    optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch optimizer class, \
+default="adam"
+        The optimizer.
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the data, stop when its loss has not improved
+        for ``n_iter_no_change`` epochs, and keep the best weights seen (the untrained,
+        PCA-initialised state included).
+    validation_fraction : float, default=0.1
+        Fraction of the training data held out for early stopping.
+    n_iter_no_change : int, default=10
+        Patience of early stopping, in epochs.
+    tol : float, default=1e-4
+        Minimum relative improvement of the validation loss that counts.
+    callbacks : list of skorch callbacks, default=None
+        Extra skorch callbacks (e.g. ``LRScheduler``, ``Checkpoint``), copied at each fit.
+    device : str, default="auto"
+        ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+    random_state : int, RandomState instance or None, default=None
+        Controls initialisation, shuffling and the validation split. The fit runs on a
+        forked torch RNG, so torch's global random state is left as it was.
+    verbose : int, default=0
+        1 prints a table per epoch, 2 adds a progress bar.
+    warm_start : bool, default=False
+        Continue training the fitted network on the next call to :meth:`fit`.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during :term:`fit`; only defined when `X` has string
+        feature names.
+    mean_ : ndarray of shape (n_features_in_,)
+        Per-feature mean of the training data, removed before encoding.
+    scale_ : float
+        Root mean square of the centred training data; inputs are divided by it.
+    hidden_layer_sizes_ : tuple of int
+        Hidden widths actually used.
+    device_ : str
+        Device the model lives on.
+    net_ : skorch.NeuralNet
+        The fitted skorch net; ``net_.module_`` is the torch module.
+    n_iter_ : int
+        Number of epochs run.
+    best_epoch_ : int
+        Epoch whose weights were kept (0 means the untrained, PCA-initialised model).
+    loss_curve_ : ndarray of shape (n_iter_,)
+        Training loss per epoch (on the scaled data).
+    validation_loss_curve_ : ndarray of shape (n_iter_,) or None
+        Validation loss per epoch; None without early stopping.
+
+    See Also
+    --------
+    sklearn.decomposition.PCA : Linear dimensionality reduction.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_ae import AutoencoderTransformer
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> ae = AutoencoderTransformer(n_components=10, max_epochs=5, random_state=0)
+    >>> ae.fit_transform(X).shape
+    (1797, 10)
+    >>> ae.inverse_transform(ae.transform(X[:3])).shape
+    (3, 64)
+    """

@@ -1,0 +1,419 @@
+"""The family base estimator: the scikit-learn contract written once.
+
+Subclasses supply only what differs: the torch module (``_build_module``), the skorch net
+class and its extra parameters (``_net_class``, ``_net_params``), and, where the objective
+is not plain reconstruction, ``score_samples``.
+"""
+
+import copy
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.decomposition import PCA
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from skorch.callbacks import ProgressBar
+
+from ._compat import HasMethods, Interval, StrOptions, _fit_context
+from ._device import fork_rng_devices, loadable_device, resolve_device
+from ._net import AutoencoderNet, EarlyStoppingFromStart, IndexSplit, TensorData
+from .nn import ACTIVATIONS, pca_residual_autoencoder, plain_autoencoder
+
+OPTIMIZERS = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "sgd": torch.optim.SGD,
+    "rmsprop": torch.optim.RMSprop,
+}
+
+# rows per forward pass at inference; independent of the training batch size
+_INFERENCE_BATCH = 4096
+
+
+def default_hidden_layer_sizes(n_features, n_components):
+    """Hidden widths chosen from the data's shape when ``hidden_layer_sizes=None``.
+
+    Two hidden layers, the first about twice as wide as the input (at least 64, at most
+    512, and never narrower than the code), the second half of it. 784 pixels give
+    (512, 256); 64 pixels give (128, 64); a 3-d manifold gets (64, 32).
+    """
+    width = int(min(512, max(64, 2 * n_features, 2 * n_components)))
+    return (width, max(width // 2, n_components))
+
+
+class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Shared fit / transform / inverse_transform / score of the autoencoder family.
+
+    Not for direct use: instantiate :class:`~sklearn_ae.AutoencoderTransformer` or another
+    member of the family.
+    """
+
+    _parameter_constraints = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": ["array-like", None],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "init": [StrOptions({"pca", "random"})],
+        "loss": [StrOptions({"mse", "bce"})],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "optimizer": [StrOptions(set(OPTIMIZERS)), HasMethods(["step", "zero_grad"])],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "callbacks": [list, None],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        hidden_layer_sizes=None,
+        activation="relu",
+        init="pca",
+        loss="mse",
+        max_epochs=200,
+        batch_size=256,
+        lr=1e-3,
+        optimizer="adam",
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        callbacks=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+    ):
+        self.n_components = n_components
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.init = init
+        self.loss = loss
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.optimizer = optimizer
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.callbacks = callbacks
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+        self.warm_start = warm_start
+
+    # ------------------------------------------------------------------ hooks
+    _net_class = AutoencoderNet
+
+    def _net_params(self):
+        """Extra keyword arguments for the skorch net (subclasses add theirs)."""
+        return {"loss": self.loss}
+
+    def _build_module(self, Xs, n_features):
+        """The torch module for scaled training data ``Xs`` (a float32 numpy array)."""
+        hidden = self.hidden_layer_sizes_
+        if self.init == "random":
+            return plain_autoencoder(n_features, self.n_components, hidden, self.activation)
+        n_pca = min(self.n_components, n_features, Xs.shape[0])
+        pca = PCA(n_components=n_pca, svd_solver="full").fit(Xs)
+        return pca_residual_autoencoder(
+            torch.as_tensor(pca.components_, dtype=torch.float32),
+            torch.as_tensor(np.sqrt(pca.explained_variance_), dtype=torch.float32),
+            self.n_components,
+            hidden,
+            self.activation,
+            code_unit=float(self.scale_),
+        )
+
+    # ------------------------------------------------------------ validation
+    def _check_hidden_layer_sizes(self, n_features):
+        if self.hidden_layer_sizes is None:
+            return default_hidden_layer_sizes(n_features, self.n_components)
+        sizes = self.hidden_layer_sizes
+        if isinstance(sizes, (Integral, np.integer)):
+            sizes = [sizes]
+        sizes = list(sizes)
+        if not all(isinstance(s, (Integral, np.integer)) and s > 0 for s in sizes):
+            raise ValueError(
+                "hidden_layer_sizes must be positive integers; got "
+                f"{self.hidden_layer_sizes!r}."
+            )
+        return tuple(int(s) for s in sizes)
+
+    def _check_bce_range(self, X):
+        if self.loss == "bce":
+            lo, hi = float(X.min()), float(X.max())
+            if lo < 0 or hi > 1:
+                raise ValueError(
+                    "loss='bce' needs data in [0, 1]; X ranges over "
+                    f"[{lo:g}, {hi:g}]. Scale it (e.g. X / 255 for pixels) or use "
+                    "loss='mse'."
+                )
+
+    def _validate_fit_data(self, X, reset):
+        X = validate_data(
+            self, X, reset=reset, dtype=[np.float32, np.float64], ensure_min_samples=2
+        )
+        self._check_bce_range(X)
+        return X
+
+    def _validate_post_fit_data(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
+        self._check_bce_range(X)
+        return X
+
+    # ------------------------------------------------------------------- fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Fit the autoencoder to ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data, in any units: the estimator centres it and scales it by one
+            global factor, and undoes that in :meth:`inverse_transform`.
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        continuing = self.warm_start and hasattr(self, "net_")
+        X = self._validate_fit_data(X, reset=not continuing)
+        if not continuing:
+            self.device_ = resolve_device(self.device)
+            self.hidden_layer_sizes_ = self._check_hidden_layer_sizes(X.shape[1])
+            self.mean_ = X.mean(axis=0)
+            rms = float(np.sqrt(np.mean((X - self.mean_) ** 2)))
+            # constant data still trains (to the mean); avoid dividing by zero
+            self.scale_ = rms if rms > 0 else 1.0
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        Xs = self._scale(X)
+        data = self._training_data(X, Xs)
+        valid_idx = self._validation_indices(X.shape[0], rng)
+
+        with torch.random.fork_rng(devices=fork_rng_devices(self.device_)):
+            torch.random.default_generator.manual_seed(seed)
+            if self.device_.startswith("cuda"):
+                torch.cuda.manual_seed(seed)
+            if not continuing:
+                module = self._build_module(Xs, X.shape[1])
+                self.net_ = self._make_net(module, valid_idx)
+                self.net_.initialize()
+            else:
+                self.net_.set_params(
+                    train_split=None if valid_idx is None else IndexSplit(valid_idx)
+                )
+            self.net_.partial_fit(data)
+        self._record_history()
+        return self
+
+    def _scale(self, X):
+        return ((X - self.mean_) / self.scale_).astype(np.float32, copy=False)
+
+    def _training_data(self, X, Xs):
+        """Inputs and targets on the training device; targets depend on the loss."""
+        inputs = torch.as_tensor(Xs, device=self.device_)
+        if self.loss == "bce":
+            targets = torch.as_tensor(X, dtype=torch.float32, device=self.device_)
+        else:
+            targets = inputs
+        return TensorData(inputs, targets)
+
+    def _validation_indices(self, n_samples, rng):
+        if not self.early_stopping:
+            return None
+        n_valid = int(np.ceil(self.validation_fraction * n_samples))
+        if n_valid >= n_samples:
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction} leaves no training data "
+                f"with n_samples={n_samples}; lower it or set early_stopping=False."
+            )
+        return np.sort(rng.permutation(n_samples)[:n_valid])
+
+    def _make_net(self, module, valid_idx):
+        # skorch's default PrintLog already stays silent unless verbose > 0
+        callbacks = []
+        if self.verbose and self.verbose >= 2:
+            callbacks.append(("progress_bar", ProgressBar()))
+        if valid_idx is not None:
+            callbacks.append(
+                (
+                    "early_stopping",
+                    EarlyStoppingFromStart(
+                        monitor="valid_loss",
+                        patience=self.n_iter_no_change,
+                        threshold=self.tol,
+                        threshold_mode="rel",
+                        load_best=True,
+                        sink=print if self.verbose else _noop,
+                    ),
+                )
+            )
+        for i, cb in enumerate(copy.deepcopy(self.callbacks) or []):
+            callbacks.append(cb if isinstance(cb, tuple) else (f"user_{i}", cb))
+        optimizer = self.optimizer
+        if isinstance(optimizer, str):
+            optimizer = OPTIMIZERS[optimizer]
+        return self._net_class(
+            module,
+            criterion=torch.nn.MSELoss,  # unused: get_loss computes the objective
+            optimizer=optimizer,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            train_split=None if valid_idx is None else IndexSplit(valid_idx),
+            callbacks=callbacks,
+            device=self.device_,
+            verbose=int(self.verbose),
+            **self._net_params(),
+        )
+
+    def _record_history(self):
+        history = self.net_.history
+        self.n_iter_ = len(history)
+        self.loss_curve_ = np.asarray(history[:, "train_loss"], dtype=float)
+        if self.early_stopping:
+            self.validation_loss_curve_ = np.asarray(history[:, "valid_loss"], dtype=float)
+            stopper = dict(self.net_.callbacks_)["early_stopping"]
+            self.best_epoch_ = int(stopper.best_epoch_)
+        else:
+            self.validation_loss_curve_ = None
+            self.best_epoch_ = self.n_iter_
+
+    @property
+    def history_(self):
+        """skorch's per-epoch training history (train/valid loss, durations)."""
+        check_is_fitted(self)
+        return self.net_.history
+
+    # ------------------------------------------------------------ inference
+    def _batched(self, fn, A):
+        module = self.net_.module_
+        module.eval()
+        out = []
+        with torch.inference_mode():
+            for start in range(0, A.shape[0], _INFERENCE_BATCH):
+                chunk = torch.as_tensor(
+                    A[start : start + _INFERENCE_BATCH], dtype=torch.float32, device=self.device_
+                )
+                out.append(fn(module, chunk).float().cpu().numpy())
+        if not out:
+            return np.empty((0, 0), dtype=np.float32)
+        return np.concatenate(out)
+
+    def _decode_output(self, out):
+        """Map the decoder's raw output to the original units (a numpy array)."""
+        if self.loss == "bce":
+            return 1.0 / (1.0 + np.exp(-out))
+        return out * np.float32(self.scale_) + self.mean_.astype(np.float32)
+
+    def transform(self, X):
+        """Encode ``X`` into codes.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data in the units seen in :meth:`fit`.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components), dtype float32
+            The codes; deterministic.
+        """
+        X = self._validate_post_fit_data(X)
+        return self._batched(lambda m, x: m.encode(x), self._scale(X))
+
+    def inverse_transform(self, X):
+        """Decode codes back to the original feature space and units.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Codes, as returned by :meth:`transform`.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features_in_), dtype float32
+            Reconstructions in the units of the training data.
+        """
+        check_is_fitted(self)
+        Z = check_array(X, dtype=[np.float32, np.float64], input_name="X")
+        if Z.shape[1] != self.n_components:
+            raise ValueError(
+                f"X has {Z.shape[1]} features, but inverse_transform expects codes with "
+                f"n_components={self.n_components} features."
+            )
+        out = self._batched(lambda m, z: m.decode(z), Z)
+        return self._decode_output(out)
+
+    def _reconstruct(self, X):
+        out = self._batched(lambda m, x: m(x)[0], self._scale(X))
+        return self._decode_output(out)
+
+    def score_samples(self, X):
+        """Negative mean squared reconstruction error of each sample, in original units.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            Higher is better (a perfect reconstruction scores 0).
+        """
+        X = self._validate_post_fit_data(X)
+        err = X.astype(np.float64) - self._reconstruct(X)
+        return -np.mean(err**2, axis=1)
+
+    def score(self, X, y=None):
+        """Mean of :meth:`score_samples`: the negative reconstruction MSE.
+
+        Lets :class:`~sklearn.model_selection.GridSearchCV` tune the transformer alone.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : Ignored
+
+        Returns
+        -------
+        score : float
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    # --------------------------------------------------------------- sklearn
+    @property
+    def _n_features_out(self):
+        return self.n_components
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        tags.input_tags.allow_nan = False
+        return tags
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "device_" in self.__dict__:
+            self.device_ = loadable_device(self.device_)
+
+
+def _noop(*args, **kwargs):
+    pass
