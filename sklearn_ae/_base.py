@@ -53,7 +53,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     _parameter_constraints = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
-        "hidden_layer_sizes": ["array-like", None],
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left"), None],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "init": [StrOptions({"pca", "random"})],
         "loss": [StrOptions({"mse", "bce"})],
@@ -126,7 +126,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         if self.init == "random":
             return plain_autoencoder(n_features, self.n_components, hidden, self.activation)
         n_pca = min(self.n_components, n_features, Xs.shape[0])
-        pca = PCA(n_components=n_pca, svd_solver="full").fit(Xs)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            # constant data: PCA's explained_variance_ratio_ divides 0 by 0, harmlessly
+            pca = PCA(n_components=n_pca, svd_solver="auto", random_state=0).fit(Xs)
         return pca_residual_autoencoder(
             torch.as_tensor(pca.components_, dtype=torch.float32),
             torch.as_tensor(np.sqrt(pca.explained_variance_), dtype=torch.float32),

@@ -84,12 +84,15 @@ class EarlyStoppingFromStart(EarlyStopping):
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
-        dataset_valid = getattr(net, "initial_valid_data_", None)
-        if dataset_valid is None or len(net.history) > 1:
+        if X is None or not net.train_split:
+            return
+        _, dataset_valid = net.get_split_datasets(X, y)
+        if dataset_valid is None or len(dataset_valid) == 0:
             return
         score = net.evaluate_loss(dataset_valid)
         self.dynamic_threshold_ = self._calc_new_threshold(score)
-        self.best_epoch_ = 0
+        # the epoch whose weights the module holds now: 0 before any training
+        self.best_epoch_ = len(net.history)
         if self.load_best:
             self.best_model_weights_ = copy.deepcopy(net.module_.state_dict())
         net.initial_valid_loss_ = score
