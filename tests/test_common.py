@@ -1,0 +1,179 @@
+"""The scikit-learn contract, for every public estimator of the family."""
+
+import pickle
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from conftest import ESTIMATORS, make_estimator
+from numpy.testing import assert_array_equal
+from sklearn.base import clone
+from sklearn.datasets import load_digits
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+
+def _checked_estimators():
+    for Estimator in ESTIMATORS:
+        yield Estimator(max_epochs=3, init="pca", random_state=0)
+        yield Estimator(max_epochs=3, init="random", hidden_layer_sizes=(8,), random_state=0)
+
+
+@parametrize_with_checks(list(_checked_estimators()))
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+# ----------------------------------------------------------------- composition
+def _two_latent_factors(n_samples=120, seed=0):
+    """8 features driven by two latent factors of equal size, plus noise."""
+    rng = np.random.RandomState(seed)
+    return rng.randn(n_samples, 2) @ rng.randn(2, 8) + 0.05 * rng.randn(n_samples, 8)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_grid_search_over_n_components_without_y(Estimator):
+    X = _two_latent_factors()
+    pipe = make_pipeline(StandardScaler(), make_estimator(Estimator, max_epochs=2))
+    name = pipe.steps[-1][0]
+    search = GridSearchCV(pipe, {f"{name}__n_components": [1, 2]}, cv=2, n_jobs=2)
+    search.fit(X)
+    scores = search.cv_results_["mean_test_score"]
+    assert np.all(np.isfinite(scores))
+    assert np.all(scores <= 0)  # negative reconstruction errors
+    # the data has two latent factors: one component explains about half of it
+    assert search.best_params_ == {f"{name}__n_components": 2}
+    assert scores[1] > scores[0]
+    assert search.best_estimator_.transform(X).shape == (120, 2)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_pipeline_with_classifier_on_digits(Estimator):
+    X, y = load_digits(return_X_y=True)
+    X_train, y_train, X_test, y_test = X[:500], y[:500], X[1000:1300], y[1000:1300]
+    pipe = make_pipeline(
+        StandardScaler(),
+        make_estimator(Estimator, n_components=10, hidden_layer_sizes=(32,)),
+        LogisticRegression(max_iter=500),
+    )
+    pipe.fit(X_train, y_train)
+    # PCA(10) in the same pipeline scores about 0.9; chance is 0.1
+    assert pipe.score(X_test, y_test) > 0.8
+    assert pipe[:-1].transform(X_test).shape == (300, 10)
+
+
+# ------------------------------------------------------------------ parameters
+def _user_params():
+    return dict(
+        n_components=3,
+        hidden_layer_sizes=[12, 6],
+        activation="tanh",
+        init="random",
+        max_epochs=2,
+        batch_size=16,
+        lr=5e-3,
+        optimizer=torch.optim.SGD,
+        early_stopping=False,
+        validation_fraction=0.2,
+        n_iter_no_change=4,
+        tol=1e-3,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+    )
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_clone_keeps_params(Estimator, X_small):
+    est = Estimator(**_user_params()).fit(X_small)
+    cloned = clone(est)
+    assert cloned.get_params() == est.get_params()
+    assert cloned.get_params()["optimizer"] is torch.optim.SGD
+    assert not hasattr(cloned, "net_")
+    assert not hasattr(cloned, "n_features_in_")
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("early_stopping", [True, False])
+def test_fit_does_not_write_into_params(Estimator, early_stopping, X_small):
+    rng = np.random.RandomState(0)
+    callbacks = []
+    params = {**_user_params(), "early_stopping": early_stopping}
+    params.update(hidden_layer_sizes=None, random_state=rng, callbacks=callbacks)
+    est = Estimator(**params)
+    before = est.get_params()
+    est.fit(X_small)
+    after = est.get_params()
+    assert after == before
+    # objects are the user's own, not resolved or copied versions
+    assert after["random_state"] is rng
+    assert after["callbacks"] is callbacks and callbacks == []
+    assert after["hidden_layer_sizes"] is None and after["device"] == "auto"
+    # the resolved values live in fitted attributes instead
+    assert est.hidden_layer_sizes_ == (64, 32)
+    assert est.device_ in ("cpu", "cuda")
+
+
+# ---------------------------------------------------------------------- pickle
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("init", ["pca", "random"])
+def test_pickle_round_trip_is_bit_identical(Estimator, init, X_small, tmp_path):
+    est = make_estimator(Estimator, init=init).fit(X_small)
+    Z = est.transform(X_small)
+    R = est.inverse_transform(Z)
+    S = est.score_samples(X_small)
+
+    from_pickle = pickle.loads(pickle.dumps(est))
+    joblib.dump(est, tmp_path / "est.joblib")
+    from_joblib = joblib.load(tmp_path / "est.joblib")
+
+    for loaded in (from_pickle, from_joblib):
+        assert_array_equal(loaded.transform(X_small), Z)
+        assert_array_equal(loaded.inverse_transform(Z), R)
+        assert_array_equal(loaded.score_samples(X_small), S)
+        assert loaded.get_params() == est.get_params()
+        assert loaded.n_iter_ == est.n_iter_
+        assert_array_equal(loaded.loss_curve_, est.loss_curve_)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_pickled_model_keeps_training_with_warm_start(Estimator, X_small):
+    est = make_estimator(Estimator, warm_start=True, early_stopping=False, max_epochs=2)
+    est.fit(X_small)
+    loaded = pickle.loads(pickle.dumps(est))
+    loaded.fit(X_small)
+    assert loaded.n_iter_ == 4
+    assert est.n_iter_ == 2
+
+
+# ------------------------------------------------------------- feature names
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_set_output_pandas(Estimator, X_small):
+    est = make_estimator(Estimator, n_components=3).set_output(transform="pandas")
+    Z = est.fit_transform(X_small)
+    prefix = Estimator.__name__.lower()
+    assert isinstance(Z, pd.DataFrame)
+    assert list(Z.columns) == [f"{prefix}0", f"{prefix}1", f"{prefix}2"]
+    assert Z.dtypes.unique().tolist() == [np.float32]
+    assert_array_equal(Z.to_numpy(), est.set_output(transform="default").transform(X_small))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_feature_names_in_from_dataframe(Estimator, X_small):
+    columns = [f"col_{i}" for i in range(X_small.shape[1])]
+    df = pd.DataFrame(X_small, columns=columns)
+    est = make_estimator(Estimator, n_components=2).fit(df)
+    assert_array_equal(est.feature_names_in_, columns)
+    prefix = Estimator.__name__.lower()
+    assert_array_equal(est.get_feature_names_out(), [f"{prefix}0", f"{prefix}1"])
+    Z = est.transform(df)
+    with pytest.warns(UserWarning, match="does not have valid feature names"):
+        assert_array_equal(est.transform(X_small), Z)
+    with pytest.raises(ValueError, match="col_0"):
+        est.transform(df.rename(columns={"col_0": "other"}))

@@ -1,0 +1,211 @@
+"""The skorch training engine (sklearn_ae/_net.py)."""
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+from numpy.testing import assert_array_equal
+
+from sklearn_ae._net import (
+    AutoencoderNet,
+    EarlyStoppingFromStart,
+    IndexSplit,
+    TensorBatches,
+    TensorData,
+)
+from sklearn_ae.nn import plain_autoencoder
+
+
+def _data(n=10, n_features=3):
+    X = torch.arange(n * n_features, dtype=torch.float32).reshape(n, n_features)
+    return TensorData(X, -X)  # targets tied to their rows, to check they travel together
+
+
+def _rows(batches):
+    return [batch[0][:, 0].long().div(3, rounding_mode="floor").tolist() for batch in batches]
+
+
+@pytest.fixture
+def seeded():
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        yield
+
+
+# ---------------------------------------------------------------- TensorData
+def test_tensor_data_indexes_inputs_and_targets():
+    data = _data()
+    assert len(data) == 10
+    x, y = data[torch.tensor([2, 5])]
+    assert torch.equal(x, data.X[[2, 5]]) and torch.equal(y, -x)
+
+
+# ------------------------------------------------------------- TensorBatches
+@pytest.mark.parametrize("batch_size, sizes", [(4, [4, 4, 2]), (5, [5, 5]), (32, [10])])
+def test_batches_cover_every_row_once(seeded, batch_size, sizes):
+    batches = TensorBatches(_data(), batch_size=batch_size, shuffle=True)
+    assert len(batches) == len(sizes)
+    epoch = list(batches)
+    assert [len(x) for x, _ in epoch] == sizes  # the last batch is the partial one
+    rows = sum(_rows(epoch), [])
+    assert sorted(rows) == list(range(10))
+    for x, y in epoch:
+        assert torch.equal(y, -x)
+
+
+def test_batches_reshuffle_between_epochs(seeded):
+    batches = TensorBatches(_data(n=50), batch_size=8, shuffle=True)
+    first, second = sum(_rows(batches), []), sum(_rows(batches), [])
+    assert sorted(first) == sorted(second) == list(range(50))
+    assert first != second
+    assert first != list(range(50))
+
+
+def test_batches_follow_torch_seed():
+    batches = TensorBatches(_data(n=30), batch_size=7, shuffle=True)
+    with torch.random.fork_rng():
+        torch.manual_seed(3)
+        a = _rows(batches)
+        torch.manual_seed(3)
+        b = _rows(batches)
+    assert a == b
+
+
+def test_batches_without_shuffle_keep_order():
+    state = torch.random.get_rng_state()
+    batches = TensorBatches(_data(), batch_size=4, shuffle=False)
+    assert _rows(batches) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    assert _rows(batches) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    assert torch.equal(torch.random.get_rng_state(), state)  # draws nothing
+
+
+# ------------------------------------------------------------------ IndexSplit
+def test_index_split_partitions_rows():
+    data = _data(n=12)
+    valid_idx = np.array([1, 4, 5, 11])
+    train, valid = IndexSplit(valid_idx)(data)
+    assert isinstance(train, TensorData) and isinstance(valid, TensorData)
+    assert_array_equal(_rows([(valid.X,)])[0], valid_idx)
+    assert_array_equal(_rows([(train.X,)])[0], [0, 2, 3, 6, 7, 8, 9, 10])
+    assert torch.equal(train.y, -train.X) and torch.equal(valid.y, -valid.X)
+
+
+def test_index_split_ignores_order_and_accepts_lists():
+    data = _data(n=6)
+    train, valid = IndexSplit([5, 0])(data)
+    assert _rows([(valid.X,)])[0] == [0, 5]
+    assert _rows([(train.X,)])[0] == [1, 2, 3, 4]
+
+
+# -------------------------------------------------------------- AutoencoderNet
+def _net(module=None, **params):
+    if module is None:
+        with torch.random.fork_rng():
+            torch.manual_seed(0)
+            module = plain_autoencoder(3, 2, [8], "tanh")
+    defaults = dict(
+        criterion=torch.nn.MSELoss,
+        optimizer=torch.optim.SGD,
+        lr=1e-2,
+        max_epochs=3,
+        batch_size=8,
+        train_split=None,
+        verbose=0,
+    )
+    return AutoencoderNet(module, **{**defaults, **params})
+
+
+def _train_data(n=40, seed=0):
+    rng = np.random.RandomState(seed)
+    X = torch.as_tensor(rng.randn(n, 3), dtype=torch.float32)
+    return TensorData(X, X)
+
+
+def test_net_trains_on_tensor_data(seeded):
+    net = _net(max_epochs=4).fit(_train_data())
+    assert len(net.history) == 4
+    losses = net.history[:, "train_loss"]
+    assert losses[-1] < losses[0]
+
+
+def test_get_dataset_uses_inputs_as_targets():
+    net = _net()
+    X = torch.ones(4, 3)
+    data = net.get_dataset(X)
+    assert data.X is X and data.y is X
+    given = _train_data()
+    assert net.get_dataset(given) is given
+
+
+@pytest.mark.parametrize("loss", ["mse", "bce"])
+def test_get_loss_is_mean_reconstruction_loss(loss):
+    net = _net(loss=loss)
+    recon = torch.tensor([[0.5, -1.0, 2.0], [0.0, 0.0, 1.0]])
+    target = torch.tensor([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
+    codes = torch.zeros(2, 2)
+    if loss == "mse":
+        expected = torch.nn.functional.mse_loss(recon, target)
+    else:
+        expected = torch.nn.functional.binary_cross_entropy_with_logits(recon, target)
+    assert torch.allclose(net.get_loss((recon, codes), target), expected)
+    assert torch.allclose(net.get_loss(recon, target), expected)  # bare tensors too
+
+
+def test_evaluate_loss_weights_uneven_batches():
+    net = _net(batch_size=7).initialize()
+    data = _train_data(n=10)  # batches of 7 and 3
+    with torch.no_grad():
+        recon, _ = net.module_(data.X)
+    expected = torch.nn.functional.mse_loss(recon, data.X).item()
+    assert net.evaluate_loss(data) == pytest.approx(expected, rel=1e-5)
+
+
+# ----------------------------------------------------- EarlyStoppingFromStart
+def _early_stopping_net(lr, max_epochs=10, patience=3):
+    valid_idx = np.arange(30, 40)
+    return _net(
+        lr=lr,
+        max_epochs=max_epochs,
+        train_split=IndexSplit(valid_idx),
+        callbacks=[
+            (
+                "early_stopping",
+                EarlyStoppingFromStart(monitor="valid_loss", patience=patience, load_best=True),
+            )
+        ],
+    )
+
+
+def test_early_stopping_restores_initial_weights_when_nothing_improves(seeded):
+    net = _early_stopping_net(lr=1e3).initialize()  # every SGD step overshoots
+    initial = copy.deepcopy(net.module_.state_dict())
+    data = _train_data()
+    with torch.no_grad():
+        initial_valid_loss = net.evaluate_loss(IndexSplit(np.arange(30, 40))(data)[1])
+    net.partial_fit(data)
+
+    stopper = dict(net.callbacks_)["early_stopping"]
+    assert stopper.best_epoch_ == 0
+    assert len(net.history) == 3  # stopped after `patience` epochs without improvement
+    assert min(net.history[:, "valid_loss"]) > initial_valid_loss
+    for name, value in net.module_.state_dict().items():
+        assert torch.equal(value, initial[name]), name
+
+
+def test_early_stopping_keeps_trained_weights_when_training_helps(seeded):
+    net = _early_stopping_net(lr=0.1, max_epochs=5, patience=5).initialize()
+    initial = copy.deepcopy(net.module_.state_dict())
+    net.partial_fit(_train_data())
+    stopper = dict(net.callbacks_)["early_stopping"]
+    valid = net.history[:, "valid_loss"]
+    assert stopper.best_epoch_ == int(np.argmin(valid)) + 1
+    assert stopper.best_epoch_ > 0
+    assert any(not torch.equal(v, initial[k]) for k, v in net.module_.state_dict().items())
+
+
+def test_early_stopping_without_validation_data_behaves_like_skorch(seeded):
+    # no train_split: nothing to score, so the callback must not fail before training
+    net = _net(callbacks=[("es", EarlyStoppingFromStart(monitor="train_loss", patience=2))])
+    net.fit(_train_data())
+    assert len(net.history) == 3
