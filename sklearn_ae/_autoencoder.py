@@ -38,9 +38,15 @@ class AutoencoderTransformer(BaseAutoencoder):
         Minibatch size for training.
     lr : float, default=1e-3
         Learning rate.
-    optimizer : {"adam", "adamw", "sgd", "rmsprop"} or torch optimizer class, \
-default="adam"
+    optimizer : {"adamw", "adam", "sgd", "rmsprop"} or torch optimizer class, \
+default="adamw"
         The optimizer.
+    weight_decay : float, default=None
+        Passed to the optimizer as ``weight_decay``. ``None`` means 2.0 for the default
+        ``"adamw"`` (decoupled decay: each step shrinks the weights by
+        ``lr * weight_decay``; the main guard against overfitting small data) and 0 for any
+        other optimizer, where weight decay is an L2 penalty and much smaller values (e.g.
+        1e-4) are usual. The value used is ``weight_decay_``.
     early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the data, stop when its loss has not improved
         for ``n_iter_no_change`` epochs, and keep the best weights seen (the untrained,
@@ -76,6 +82,8 @@ default="adam"
         Root mean square of the centred training data; inputs are divided by it.
     hidden_layer_sizes_ : tuple of int
         Hidden widths actually used.
+    weight_decay_ : float
+        Weight decay actually used.
     device_ : str
         Device the model lives on.
     net_ : skorch.NeuralNet
@@ -88,6 +96,12 @@ default="adam"
         Training loss per epoch (on the scaled data).
     validation_loss_curve_ : ndarray of shape (n_iter_,) or None
         Validation loss per epoch; None without early stopping.
+    train_explained_variance_ratio_ : float
+        Fraction of the training data's variance (around ``mean_``) that the
+        reconstruction keeps, ``1 - residual / total`` sum of squares, on the rows used for
+        training; set it beside ``PCA(...).fit(X).explained_variance_ratio_.sum()``.
+    validation_explained_variance_ratio_ : float or None
+        The same on the held-out validation rows; None without early stopping.
 
     See Also
     --------

