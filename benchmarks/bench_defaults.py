@@ -1,31 +1,33 @@
-"""Quality of the defaults: held-out reconstruction MSE of AutoencoderTransformer vs PCA.
+"""Quality of the defaults: held-out reconstruction MSE of the family vs PCA.
 
-AutoencoderTransformer(n_components=k, random_state=seed) with every other parameter at its
-default, against PCA(n_components=k), on
+Each estimator at its defaults (``Estimator(n_components=k, random_state=seed)``) against
+``PCA(n_components=k)`` on every dataset of ``benchmarks/datasets.py`` (digits, the MNIST
+subset, swiss roll, S-curve, breast cancer, wine) at k = 2, 10, 30 (below n_features).
+MSE is the mean over all test entries, in the data's own units, through
+``inverse_transform(transform(X_test))``.
 
-* the bundled MNIST subset (first 8000 rows train, last 2000 test, pixels / 255), k = 2, 10,
-  30; target at k=30: AE/PCA test MSE <= 0.6 with a fit of at most 180 s;
-* scikit-learn's digits (raw 0..16 pixels, train_test_split(test_size=0.2,
-  random_state=0)), k = 2, 10, 30; target: AE/PCA test MSE <= 1.0.
+Targets for AutoencoderTransformer (issues 2 and 7):
 
-MSE is the mean over all test pixels, in the data's own units.
+* every dataset and k: AE/PCA <= 1.0 ("never worse than PCA");
+* MNIST k=30: AE/PCA <= 0.5 (issue 7; issue 2 asks <= 0.6) with a fit of at most 180 s.
 
-    python benchmarks/bench_defaults.py              # the real benchmark
-    python benchmarks/bench_defaults.py --quick      # max_epochs=3, fewer MNIST rows
+DenoisingAutoencoder (scored on clean test data) and VAETransformer (posterior-mean
+reconstruction) are reported beside it when installed, with the same <= 1.0 target.
+
+    python benchmarks/bench_defaults.py                     # the real benchmark
+    python benchmarks/bench_defaults.py --quick             # max_epochs=3, fewer MNIST rows
+    python benchmarks/bench_defaults.py --datasets digits mnist --estimators autoencoder
 """
 
 import argparse
 
 import numpy as np
-from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
-from sklearn.model_selection import train_test_split
 
 from _common import (
     RESULTS_DIR,
     environment,
     fmt,
-    load_mnist_split,
     markdown_table,
     set_threads,
     timed,
@@ -33,26 +35,33 @@ from _common import (
     write_json,
 )
 
-from sklearn_ae import AutoencoderTransformer
+from datasets import DATASETS, components_for, load
+
+import sklearn_ae
 
 N_COMPONENTS = (2, 10, 30)
-# (dataset, k) -> (max AE/PCA MSE ratio, max fit seconds or None); absent: informative row
-TARGETS = {
-    ("mnist", 30): (0.6, 180.0),
-    ("digits", 2): (1.0, None),
-    ("digits", 10): (1.0, None),
-    ("digits", 30): (1.0, None),
+ESTIMATORS = {
+    "autoencoder": "AutoencoderTransformer",
+    "denoising": "DenoisingAutoencoder",
+    "vae": "VAETransformer",
 }
+# (dataset, k) -> (max ratio, max fit seconds or None) beyond the default <= 1.0
+SPECIAL_TARGETS = {("mnist", 30): (0.5, 180.0)}
+FLOAT32_SLACK = 1e-4
 QUICK_MAX_EPOCHS = 3
-QUICK_MNIST_ROWS = (2000, 500)
+QUICK_MNIST_TRAIN = 2000
 
 
-def load(name, quick):
-    if name == "mnist":
-        return load_mnist_split(*(QUICK_MNIST_ROWS if quick else (None, None)))
-    X, _ = load_digits(return_X_y=True)
-    X_train, X_test = train_test_split(X, test_size=0.2, random_state=0)
-    return X_train, X_test
+def available_estimators(names):
+    """The requested estimator classes that this install has (others are skipped)."""
+    found = {}
+    for name in names:
+        cls = getattr(sklearn_ae, ESTIMATORS[name], None)
+        if cls is None:
+            print(f"skipping {name}: sklearn_ae.{ESTIMATORS[name]} is not available")
+        else:
+            found[name] = cls
+    return found
 
 
 def reconstruction_mse(model, X):
@@ -61,27 +70,30 @@ def reconstruction_mse(model, X):
     return float(np.mean((np.asarray(X, dtype=np.float64) - X_hat) ** 2))
 
 
-def verdict(dataset, k, ratio, fit_s):
-    if (dataset, k) not in TARGETS:
-        return "-", "-"
-    max_ratio, max_s = TARGETS[(dataset, k)]
+def verdict(dataset, k, ratio, fit_s, quick):
+    max_ratio, max_s = SPECIAL_TARGETS.get((dataset, k), (1.0, None))
+    if quick and max_s:
+        max_s = None  # a quick run's fit time says nothing
     target = f"ratio <= {max_ratio:g}" + (f", fit <= {max_s:g} s" if max_s else "")
-    ok = ratio <= max_ratio and (max_s is None or fit_s <= max_s)
+    # the estimators compute in float32: a model that kept its PCA start differs from
+    # float64 PCA by rounding alone, so "not worse" allows that much
+    ok = ratio <= max_ratio + FLOAT32_SLACK and (max_s is None or fit_s <= max_s)
     return target, "PASS" if ok else "FAIL"
 
 
-def run_case(dataset, X_train, X_test, k, seed, quick):
+def run_case(dataset, estimator, cls, X_train, X_test, k, seed, quick):
     pca, pca_s = timed(lambda: PCA(n_components=k).fit(X_train))
-    ae = AutoencoderTransformer(n_components=k, random_state=seed)
+    ae = cls(n_components=k, random_state=seed)
     if quick:
         ae.set_params(max_epochs=QUICK_MAX_EPOCHS)
     ae, ae_s = timed(lambda: ae.fit(X_train))
     pca_mse = reconstruction_mse(pca, X_test)
     ae_mse = reconstruction_mse(ae, X_test)
     ratio = ae_mse / pca_mse
-    target, status = verdict(dataset, k, ratio, ae_s)
+    target, status = verdict(dataset, k, ratio, ae_s, quick)
     return {
         "dataset": dataset,
+        "estimator": estimator,
         "n_train": X_train.shape[0],
         "n_test": X_test.shape[0],
         "n_features": X_train.shape[1],
@@ -101,10 +113,10 @@ def run_case(dataset, X_train, X_test, k, seed, quick):
 
 
 def report(rows, quick):
-    headers = ["dataset", "k", "PCA test MSE", "AE test MSE", "AE/PCA", "AE fit s",
-               "n_iter_", "best_epoch_", "target", "result"]
+    headers = ["dataset", "estimator", "k", "PCA test MSE", "AE test MSE", "AE/PCA",
+               "AE fit s", "n_iter_", "best_epoch_", "target", "result"]
     table = [
-        [r["dataset"], r["n_components"], fmt(r["pca_mse"]), fmt(r["ae_mse"]),
+        [r["dataset"], r["estimator"], r["n_components"], fmt(r["pca_mse"]), fmt(r["ae_mse"]),
          fmt(r["ratio"], ".3f"), fmt(r["ae_fit_s"], ".1f"), r["n_iter"], r["best_epoch"],
          r["target"], r["status"]]
         for r in rows
@@ -115,7 +127,7 @@ def report(rows, quick):
     line = f"defaults: {len(judged) - len(failed)}/{len(judged)} targets met"
     if failed:
         line += "; FAILED: " + ", ".join(
-            f"{r['dataset']} k={r['n_components']} (ratio {r['ratio']:.3f}, "
+            f"{r['dataset']} {r['estimator']} k={r['n_components']} (ratio {r['ratio']:.3f}, "
             f"fit {r['ae_fit_s']:.0f} s)"
             for r in failed
         )
@@ -127,32 +139,38 @@ def report(rows, quick):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--datasets", nargs="+", choices=["mnist", "digits"],
-                        default=["mnist", "digits"])
+    parser.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS))
+    parser.add_argument("--estimators", nargs="+", choices=list(ESTIMATORS),
+                        default=list(ESTIMATORS))
     parser.add_argument("--seed", type=int, default=0, help="the estimators' random_state")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch intra-op threads (default: torch's own choice)")
     parser.add_argument("--quick", action="store_true",
-                        help=f"max_epochs={QUICK_MAX_EPOCHS}, MNIST cut to "
-                             f"{QUICK_MNIST_ROWS[0]}/{QUICK_MNIST_ROWS[1]} rows")
+                        help=f"max_epochs={QUICK_MAX_EPOCHS}, MNIST training split cut to "
+                             f"{QUICK_MNIST_TRAIN} rows")
     parser.add_argument("--out-dir", default=str(RESULTS_DIR))
     args = parser.parse_args(argv)
     set_threads(args.threads)
 
+    estimators = available_estimators(args.estimators)
     rows = []
     for dataset in args.datasets:
-        X_train, X_test = load(dataset, args.quick)
-        for k in N_COMPONENTS:
-            rows.append(run_case(dataset, X_train, X_test, k, args.seed, args.quick))
-            r = rows[-1]
-            print(f"{dataset} k={k}: AE/PCA {r['ratio']:.3f}, fit {r['ae_fit_s']:.1f} s, "
-                  f"{r['n_iter']} epochs", flush=True)
+        quick_rows = QUICK_MNIST_TRAIN if args.quick and dataset == "mnist" else None
+        data = load(dataset, seed=args.seed, n_samples=quick_rows)
+        for k in components_for(data, N_COMPONENTS):
+            for name, cls in estimators.items():
+                r = run_case(dataset, name, cls, data.X_train, data.X_test, k, args.seed,
+                             args.quick)
+                rows.append(r)
+                print(f"{dataset} {name} k={k}: AE/PCA {r['ratio']:.3f}, "
+                      f"fit {r['ae_fit_s']:.1f} s, {r['n_iter']} epochs", flush=True)
     print()
     summary = report(rows, args.quick)
 
     result = {
         "environment": environment(rows[0]["device"]),
-        "config": {"seed": args.seed, "quick": args.quick, "datasets": args.datasets},
+        "config": {"seed": args.seed, "quick": args.quick, "datasets": args.datasets,
+                   "estimators": list(estimators)},
         "rows": rows,
         "summary": summary,
     }
