@@ -321,20 +321,17 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _record_explained_variance(self, X, valid_idx):
         """Fraction of variance reconstructed, comparable with PCA's
         ``explained_variance_ratio_.sum()`` (1 - residual SS / total SS around ``mean_``)."""
+        # one inference pass over all rows, split afterwards: this runs at the end of every
+        # fit, so it is kept to a fraction of one epoch's cost
+        residual = np.sum(np.square(X - self._reconstruct(X)), axis=1, dtype=np.float64)
+        total = np.sum(np.square(X - self.mean_), axis=1, dtype=np.float64)
         train_mask = np.ones(X.shape[0], dtype=bool)
         if valid_idx is not None:
             train_mask[valid_idx] = False
-        self.train_explained_variance_ratio_ = self._explained_variance_ratio(X[train_mask])
+        self.train_explained_variance_ratio_ = _ratio(residual[train_mask], total[train_mask])
         self.validation_explained_variance_ratio_ = (
-            None if valid_idx is None else self._explained_variance_ratio(X[valid_idx])
+            None if valid_idx is None else _ratio(residual[~train_mask], total[~train_mask])
         )
-
-    def _explained_variance_ratio(self, X):
-        total = float(np.sum((X.astype(np.float64) - self.mean_) ** 2))
-        residual = float(np.sum((X.astype(np.float64) - self._reconstruct(X)) ** 2))
-        if total == 0.0:
-            return 1.0 if residual == 0.0 else float("-inf")
-        return 1.0 - residual / total
 
     @property
     def history_(self):
@@ -453,6 +450,14 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         super().__setstate__(state)
         if "device_" in self.__dict__:
             self.device_ = loadable_device(self.device_)
+
+
+def _ratio(residual, total):
+    """``1 - sum(residual) / sum(total)``; constant data explain all when exactly rebuilt."""
+    residual, total = float(residual.sum()), float(total.sum())
+    if total == 0.0:
+        return 1.0 if residual == 0.0 else float("-inf")
+    return 1.0 - residual / total
 
 
 def _noop(*args, **kwargs):

@@ -238,3 +238,45 @@ def test_bce_accepts_the_interval_ends():
     X = np.random.RandomState(0).randint(0, 2, size=(40, 6)).astype(float)
     est = make_estimator(AutoencoderTransformer, loss="bce").fit(X)
     assert est.transform(X).shape == (40, 2)
+
+
+# ------------------------------------------------- variance explained, beside PCA's
+def test_explained_variance_of_kept_pca_state_equals_pca(X_low_rank):
+    # training cannot beat PCA on exactly linear data, so the PCA start is kept and the
+    # fraction of variance reconstructed is PCA's own (all of it, with 3 of 3 directions)
+    X = X_low_rank + np.random.RandomState(1).randn(*X_low_rank.shape)  # full rank now
+    est = make_estimator(AutoencoderTransformer, n_components=2, lr=1e3, max_epochs=3)
+    est.fit(X)
+    assert est.best_epoch_ == 0
+    pca = PCA(n_components=2).fit(X)
+    train = np.ones(len(X), dtype=bool)
+    # the attribute reports the training rows only; recompute PCA's ratio on the same rows
+    valid = est.net_.train_split.valid_idx
+    train[valid] = False
+    expected = 1 - _mse(X[train], _pca_reconstruction(pca, X[train])) / np.mean(
+        (X[train] - X.mean(axis=0)) ** 2
+    )
+    assert est.train_explained_variance_ratio_ == pytest.approx(expected, rel=1e-5)
+    assert 0 < est.validation_explained_variance_ratio_ < 1
+
+
+def test_explained_variance_grows_beyond_pca_on_curved_data():
+    X = make_arc(seed=0)
+    pca = PCA(n_components=1).fit(X)
+    est = make_estimator(
+        AutoencoderTransformer, n_components=1, hidden_layer_sizes=(32,), lr=1e-2,
+        max_epochs=10,
+    ).fit(X)
+    assert est.best_epoch_ > 0
+    assert est.train_explained_variance_ratio_ > pca.explained_variance_ratio_.sum()
+    assert est.validation_explained_variance_ratio_ > pca.explained_variance_ratio_.sum()
+
+
+def test_explained_variance_without_validation_split(X_small):
+    est = make_estimator(AutoencoderTransformer, early_stopping=False).fit(X_small)
+    assert est.validation_explained_variance_ratio_ is None
+    assert est.train_explained_variance_ratio_ == pytest.approx(
+        1 - np.mean((X_small - est.inverse_transform(est.transform(X_small))) ** 2)
+        / np.mean((X_small - X_small.mean(axis=0)) ** 2),
+        rel=1e-4,
+    )
