@@ -1,7 +1,9 @@
 """sklearn-ae: scikit-learn compatible autoencoder transformers on PyTorch."""
 
 from ._autoencoder import AutoencoderTransformer
+from ._denoising import DenoisingAutoencoder
+from ._vae import VAETransformer
 
 __version__ = "0.1.0"
 
-__all__ = ["AutoencoderTransformer", "__version__"]
+__all__ = ["AutoencoderTransformer", "DenoisingAutoencoder", "VAETransformer", "__version__"]

@@ -29,9 +29,13 @@ class AutoencoderTransformer(BaseAutoencoder):
         at zero; before training, ``transform`` equals ``PCA.transform`` and the
         reconstruction equals PCA's (exactly so for ``loss="mse"``). ``"random"``: the
         textbook stacked autoencoder with PyTorch's default initialisation.
-    loss : {"mse", "bce"}, default="mse"
+    loss : {"mse", "bce", "ssim"}, default="mse"
         Reconstruction loss. ``"bce"`` (binary cross-entropy) needs data in [0, 1] and
-        gives a sigmoid output.
+        gives a sigmoid output. ``"ssim"`` (images; needs ``image_shape``) minimises
+        ``1 - SSIM + 0.1 * MSE`` (structural similarity from ``pytorch_msssim``, Gaussian
+        window of 11 pixels or the largest odd size that fits, 7 for 8x8; the small MSE
+        term pins down the intensities SSIM is blind to in flat regions), computed in the
+        original units with the training data's range as SSIM's data range.
     max_epochs : int, default=200
         Maximum number of passes over the training data.
     batch_size : int, default=256
@@ -68,6 +72,29 @@ default="adamw"
         1 prints a table per epoch, 2 adds a progress bar.
     warm_start : bool, default=False
         Continue training the fitted network on the next call to :meth:`fit`.
+    architecture : {"mlp", "conv"}, default="mlp"
+        ``"mlp"``: fully connected encoder and decoder. ``"conv"``: for images (needs
+        ``image_shape``): stride-2 3x3 convolutions (each halving the image) and a linear
+        layer to the code; the decoder mirrors them with stride-2 transposed convolutions.
+        ``hidden_layer_sizes`` then gives the channels of the stride-2 layers (``None``:
+        (32, 64), fewer for images too small to halve twice). With ``init="pca"`` the
+        convolutional paths are the non-linear residual of the PCA linear path.
+    image_shape : tuple of int, default=None
+        Shape of one image, ``(height, width)`` or ``(height, width, channels)``, for
+        ``architecture="conv"`` and ``loss="ssim"``. Rows of ``X`` are images flattened in C
+        order (``images.reshape(n_samples, -1)``); one entry may be -1 (inferred, as in
+        :func:`numpy.reshape`). Checked against ``n_features`` before training.
+    sparsity : {"l1", "kl"}, default=None
+        Penalty on the codes (in scaled units), added to the loss in training and
+        validation: ``"l1"``, ``sparsity_weight * mean |code|`` (an L1 activity penalty);
+        ``"kl"``, ``sparsity_weight * mean_j KL(sparsity_target || mean activation of unit
+        j)`` with activations ``sigmoid(code)`` (KL needs values in (0, 1)). Makes
+        over-complete codes (``n_components > n_features``) useful rather than a copy of
+        the input; see :meth:`code_sparsity`.
+    sparsity_weight : float, default=0.1
+        Weight of the sparsity penalty (the reconstruction loss is about 1 at the start).
+    sparsity_target : float, default=0.05
+        Target mean activation of each code unit for ``sparsity="kl"``.
 
     Attributes
     ----------
@@ -102,6 +129,12 @@ default="adamw"
         training; set it beside ``PCA(...).fit(X).explained_variance_ratio_.sum()``.
     validation_explained_variance_ratio_ : float or None
         The same on the held-out validation rows; None without early stopping.
+    image_shape_ : tuple of int or None
+        ``image_shape`` in torch order ``(channels, height, width)``, -1 resolved; None
+        without ``image_shape``.
+    data_min_, data_max_ : float
+        Smallest and largest value of the training data (SSIM's data range, the bounds of
+        the denoiser's noise).
 
     See Also
     --------

@@ -20,7 +20,15 @@ from skorch.callbacks import ProgressBar
 from ._compat import HasMethods, Interval, StrOptions, _fit_context
 from ._device import fork_rng_devices, loadable_device, resolve_device
 from ._net import AutoencoderNet, EarlyStoppingFromStart, IndexSplit, TensorData
+from .losses import hoyer_sparsity
 from .nn import ACTIVATIONS, pca_residual_autoencoder, plain_autoencoder
+from .nn.conv import (
+    DEFAULT_CHANNELS,
+    conv_autoencoder,
+    max_conv_layers,
+    pca_residual_conv_autoencoder,
+    torch_image_shape,
+)
 
 OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -59,7 +67,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left"), None],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "init": [StrOptions({"pca", "random"})],
-        "loss": [StrOptions({"mse", "bce"})],
+        "loss": [StrOptions({"mse", "bce", "ssim"})],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
@@ -74,6 +82,11 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
+        "architecture": [StrOptions({"mlp", "conv"})],
+        "image_shape": [tuple, list, None],
+        "sparsity": [StrOptions({"l1", "kl"}), None],
+        "sparsity_weight": [Interval(Real, 0, None, closed="left")],
+        "sparsity_target": [Interval(Real, 0, 1, closed="neither")],
     }
 
     def __init__(
@@ -98,6 +111,11 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         random_state=None,
         verbose=0,
         warm_start=False,
+        architecture="mlp",
+        image_shape=None,
+        sparsity=None,
+        sparsity_weight=0.1,
+        sparsity_target=0.05,
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -118,26 +136,73 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
+        self.architecture = architecture
+        self.image_shape = image_shape
+        self.sparsity = sparsity
+        self.sparsity_weight = sparsity_weight
+        self.sparsity_target = sparsity_target
 
     # ------------------------------------------------------------------ hooks
     _net_class = AutoencoderNet
 
     def _net_params(self):
         """Extra keyword arguments for the skorch net (subclasses add theirs)."""
-        return {"loss": self.loss}
+        params = {"loss": self.loss}
+        if self.loss == "ssim":
+            # SSIM compares absolute intensities: give it the mean and range in scaled units
+            params.update(
+                image_shape=self.image_shape_,
+                ssim_range=(self.data_max_ - self.data_min_) / self.scale_ or 1.0,
+                ssim_offset=torch.as_tensor(self.mean_ / self.scale_, dtype=torch.float32),
+            )
+        if self.sparsity is not None:
+            params.update(
+                sparsity=self.sparsity,
+                sparsity_weight=float(self.sparsity_weight),
+                sparsity_target=float(self.sparsity_target),
+                code_unit=self._code_unit(),
+            )
+        return params
+
+    def _code_unit(self):
+        """Codes are in the data's units with the PCA start (``code_unit=scale_``) and in
+        scaled units otherwise; dividing by this puts every code in scaled units."""
+        return float(self.scale_) if self.init == "pca" else 1.0
 
     def _build_module(self, Xs, n_features):
         """The torch module for scaled training data ``Xs`` (a float32 numpy array)."""
         hidden = self.hidden_layer_sizes_
+        conv = self.architecture == "conv"
         if self.init == "random":
+            if conv:
+                return conv_autoencoder(
+                    self.image_shape_, self.n_components, hidden, self.activation
+                )
             return plain_autoencoder(n_features, self.n_components, hidden, self.activation)
         n_pca = min(self.n_components, n_features, Xs.shape[0])
         with np.errstate(invalid="ignore", divide="ignore"):
             # constant data: PCA's explained_variance_ratio_ divides 0 by 0, harmlessly
             pca = PCA(n_components=n_pca, svd_solver="auto", random_state=0).fit(Xs)
+        # directions without variance (constant pixels, rank-deficient data: a full or
+        # over-complete PCA start) would get a code std of ~0, weights of ~1/0 and NaN
+        # losses; they join the extra code units, whose linear path starts at zero
+        var = pca.explained_variance_
+        n_keep = max(1, int(np.sum(var > 1e-12 * var[0]))) if var[0] > 0 else 1
+        components = torch.as_tensor(pca.components_[:n_keep], dtype=torch.float32)
+        code_std = torch.as_tensor(np.sqrt(var[:n_keep]), dtype=torch.float32)
+        if conv:
+            return pca_residual_conv_autoencoder(
+                components,
+                code_std,
+                self.n_components,
+                self.image_shape_,
+                hidden,
+                self.activation,
+                code_unit=float(self.scale_),
+            )
         return pca_residual_autoencoder(
-            torch.as_tensor(pca.components_, dtype=torch.float32),
-            torch.as_tensor(np.sqrt(pca.explained_variance_), dtype=torch.float32),
+            components,
+            code_std,
             self.n_components,
             hidden,
             self.activation,
@@ -147,6 +212,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     # ------------------------------------------------------------ validation
     def _check_hidden_layer_sizes(self, n_features):
         if self.hidden_layer_sizes is None:
+            if self.architecture == "conv":
+                _, h, w = self.image_shape_
+                return DEFAULT_CHANNELS[: max_conv_layers(h, w)]
             return default_hidden_layer_sizes(n_features, self.n_components)
         sizes = self.hidden_layer_sizes
         if isinstance(sizes, (Integral, np.integer)):
@@ -158,6 +226,42 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 f"{self.hidden_layer_sizes!r}."
             )
         return tuple(int(s) for s in sizes)
+
+    def _check_image_shape(self, n_features):
+        """``image_shape`` in torch order ``(C, H, W)``, checked against the data; or None."""
+        shape = self.image_shape
+        if shape is None:
+            for name, value in (("architecture", self.architecture), ("loss", self.loss)):
+                if value in ("conv", "ssim"):
+                    raise ValueError(
+                        f"{name}={value!r} needs image_shape=(height, width) or "
+                        f"(height, width, channels); got image_shape=None."
+                    )
+            return None
+        if (
+            len(shape) not in (2, 3)
+            or not all(isinstance(s, (Integral, np.integer)) and (s > 0 or s == -1) for s in shape)
+            or list(shape).count(-1) > 1
+        ):
+            raise ValueError(
+                "image_shape must be 2 or 3 positive integers (height, width[, channels]), "
+                "one of which may be -1 (inferred, as in numpy.reshape); got "
+                f"image_shape={shape!r}."
+            )
+        n_values = int(np.prod([s for s in shape if s != -1]))
+        if -1 in shape:
+            if n_features % n_values:
+                raise ValueError(
+                    f"image_shape={tuple(shape)!r} cannot hold X's {n_features} features: "
+                    f"{n_features} is not a multiple of {n_values}."
+                )
+            shape = tuple(n_features // n_values if s == -1 else int(s) for s in shape)
+        elif n_values != n_features:
+            raise ValueError(
+                f"image_shape={tuple(shape)!r} has {n_values} pixels but X has "
+                f"{n_features} features."
+            )
+        return torch_image_shape(shape)
 
     def _resolve_weight_decay(self):
         if self.weight_decay is not None:
@@ -211,7 +315,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         X = self._validate_fit_data(X, reset=not continuing)
         if not continuing:
             self.device_ = resolve_device(self.device)
+            self.image_shape_ = self._check_image_shape(X.shape[1])
             self.hidden_layer_sizes_ = self._check_hidden_layer_sizes(X.shape[1])
+            self.data_min_, self.data_max_ = float(X.min()), float(X.max())
             self.weight_decay_ = self._resolve_weight_decay()
             self.mean_ = X.mean(axis=0)
             rms = float(np.sqrt(np.mean((X - self.mean_) ** 2)))
@@ -241,7 +347,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return self
 
     def _scale(self, X):
-        return ((X - self.mean_) / self.scale_).astype(np.float32, copy=False)
+        # C order: pandas hands over Fortran-ordered arrays, and a strided tensor takes
+        # another matmul path whose last bits differ from the C-ordered one
+        return np.ascontiguousarray(((X - self.mean_) / self.scale_).astype(np.float32, copy=False))
 
     def _training_data(self, X, Xs):
         """Inputs and targets on the training device; targets depend on the loss."""
@@ -402,6 +510,65 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _reconstruct(self, X):
         out = self._batched(lambda m, x: m(x)[0], self._scale(X))
         return self._decode_output(out)
+
+    def reconstruct(self, X):
+        """Encode and decode ``X``: its reconstruction, in the original units.
+
+        Equal to ``inverse_transform(transform(X))`` and deterministic. For a
+        :class:`~sklearn_ae.DenoisingAutoencoder` this is the denoised data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        X_reconstructed : ndarray of shape (n_samples, n_features), dtype float32
+        """
+        X = self._validate_post_fit_data(X)
+        return self._reconstruct(X)
+
+    def code_activations(self, X):
+        """How strongly each code unit responds to each sample (what the sparsity penalty
+        acts on).
+
+        The codes in scaled units (``transform(X)`` divided by ``scale_`` when
+        ``init="pca"``, whose codes are in the data's units), in absolute value; or, with
+        ``sparsity="kl"``, their sigmoid, the activation the KL penalty pulls towards
+        ``sparsity_target``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        activations : ndarray of shape (n_samples, n_components), dtype float32
+        """
+        codes = self.transform(X) / np.float32(self._code_unit())
+        if self.sparsity == "kl":
+            return (1.0 / (1.0 + np.exp(-codes))).astype(np.float32)
+        return np.abs(codes)
+
+    def code_sparsity(self, X):
+        """Mean Hoyer sparsity of the codes of ``X``, from 0 (every unit equally active) to
+        1 (one active unit per sample).
+
+        Hoyer's measure ``(sqrt(k) - L1 / L2) / (sqrt(k) - 1)`` of each row of
+        :meth:`code_activations` (``k = n_components``), averaged over samples. It does not
+        change when all codes are rescaled, so it compares models fitted with and without
+        a penalty fairly.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        sparsity : float
+        """
+        activations = torch.as_tensor(self.code_activations(X), dtype=torch.float64)
+        return float(hoyer_sparsity(activations).mean())
 
     def score_samples(self, X):
         """Negative mean squared reconstruction error of each sample, in original units.

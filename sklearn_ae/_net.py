@@ -9,7 +9,15 @@ import torch
 from skorch import NeuralNet
 from skorch.callbacks import EarlyStopping
 
-from .losses import reconstruction_loss
+from .losses import (
+    kl_sparsity,
+    kl_standard_normal,
+    l1_activity,
+    log_likelihood,
+    reconstruction_loss,
+    ssim_loss,
+)
+from .noise import corrupt
 
 
 class TensorData:
@@ -105,13 +113,89 @@ class AutoencoderNet(NeuralNet):
 
     Parameters beyond skorch's
     --------------------------
-    loss : {"mse", "bce"}
-        Reconstruction loss; ``"bce"`` expects the module to output logits.
+    loss : {"mse", "bce", "ssim"}
+        Reconstruction loss; ``"bce"`` expects the module to output logits; ``"ssim"``
+        needs ``image_shape`` and ``ssim_range`` (and ``ssim_offset``).
+    image_shape : tuple (C, H, W) or None
+        Shape of one image, for ``loss="ssim"``.
+    ssim_range, ssim_offset : float, float or Tensor
+        Data range and per-feature offset of the (scaled) data, see
+        :func:`~sklearn_ae.losses.ssim_per_sample`.
+    sparsity : {"l1", "kl"} or None
+        Penalty on the codes (``y_pred[1]``), weighted by ``sparsity_weight``; ``"kl"``
+        pulls each unit's mean ``sigmoid`` activation towards ``sparsity_target``.
+    code_unit : float
+        Codes are divided by this before the penalty (the PCA start emits codes in the
+        data's original units).
+    noise : {"gaussian", "masking", "salt_and_pepper"} or None
+        Corruption of the inputs in training steps only (targets stay clean), at
+        ``noise_level``; ``noise_low`` / ``noise_high`` / ``noise_fill`` (scalars or one value
+        per feature) are passed to :func:`~sklearn_ae.noise.corrupt`.
+    noise_seed : int or None
+        Seed of the one fixed corruption of the validation rows, so that validation loss
+        measures denoising with the same noise every epoch.
     """
 
-    def __init__(self, module, *args, loss="mse", **kwargs):
+    def __init__(
+        self,
+        module,
+        *args,
+        loss="mse",
+        image_shape=None,
+        ssim_range=1.0,
+        ssim_offset=0.0,
+        sparsity=None,
+        sparsity_weight=0.0,
+        sparsity_target=0.05,
+        code_unit=1.0,
+        noise=None,
+        noise_level=0.0,
+        noise_low=None,
+        noise_high=None,
+        noise_fill=0.0,
+        noise_seed=None,
+        **kwargs,
+    ):
         super().__init__(module, *args, **kwargs)
         self.loss = loss
+        self.image_shape = image_shape
+        self.ssim_range = ssim_range
+        self.ssim_offset = ssim_offset
+        self.sparsity = sparsity
+        self.sparsity_weight = sparsity_weight
+        self.sparsity_target = sparsity_target
+        self.code_unit = code_unit
+        self.noise = noise
+        self.noise_level = noise_level
+        self.noise_low = noise_low
+        self.noise_high = noise_high
+        self.noise_fill = noise_fill
+        self.noise_seed = noise_seed
+
+    def corrupt(self, X, generator=None):
+        """``X`` corrupted by the configured noise (``X`` itself when there is none)."""
+        if self.noise is None:
+            return X
+        return corrupt(
+            self.noise, X, self.noise_level, low=self.noise_low, high=self.noise_high,
+            fill=self.noise_fill, generator=generator,
+        )
+
+    def train_step_single(self, batch, **fit_params):
+        # fresh noise for every batch, drawn from torch's (forked, seeded) RNG; the target
+        # half of the batch is left clean
+        Xi, yi = batch
+        return super().train_step_single((self.corrupt(Xi), yi), **fit_params)
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        train, valid = super().get_split_datasets(X, y, **fit_params)
+        if self.noise is not None and valid is not None and len(valid):
+            # one fixed corruption of the validation rows (the same at every call, also the
+            # one early stopping scores the untrained model on), from its own generator
+            gen = torch.Generator(device=valid.X.device)
+            gen.manual_seed(0 if self.noise_seed is None else int(self.noise_seed))
+            valid = TensorData(self.corrupt(valid.X, generator=gen), valid.y)
+        return train, valid
 
     def get_dataset(self, X, y=None):
         if isinstance(X, TensorData):
@@ -123,12 +207,23 @@ class AutoencoderNet(NeuralNet):
         return TensorBatches(dataset, batch_size, shuffle=training)
 
     def penalty(self, y_pred, training):
-        """Extra terms of the objective (regularisers); none by default."""
-        return 0.0
+        """Extra terms of the objective (regularisers): the code sparsity penalty, if any.
+
+        Applied in validation too, so early stopping judges the objective being trained.
+        """
+        if self.sparsity is None or not self.sparsity_weight or not isinstance(y_pred, tuple):
+            return 0.0
+        codes = y_pred[1] / self.code_unit
+        if self.sparsity == "l1":
+            return self.sparsity_weight * l1_activity(codes)
+        return self.sparsity_weight * kl_sparsity(codes, self.sparsity_target)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         recon = y_pred[0] if isinstance(y_pred, tuple) else y_pred
-        loss = reconstruction_loss(self.loss, recon, y_true, reduction="mean")
+        if self.loss == "ssim":
+            loss = ssim_loss(recon, y_true, self.image_shape, self.ssim_range, self.ssim_offset)
+        else:
+            loss = reconstruction_loss(self.loss, recon, y_true, reduction="mean")
         return loss + self.penalty(y_pred, training)
 
     def evaluate_loss(self, dataset):
@@ -139,3 +234,46 @@ class AutoencoderNet(NeuralNet):
             total += step["loss"].item() * len(batch[0])
             count += len(batch[0])
         return total / count
+
+
+class VAENet(AutoencoderNet):
+    """skorch net for a variational autoencoder; the module returns
+    ``(decoder_output, mu, logvar)``.
+
+    The loss is the negative ELBO, ``-log p(x | z) + w * KL(q(z | x) || N(0, I))``, with one
+    reparameterised draw of ``z``, divided by the number of features (so its size matches
+    the other members' per-feature losses). Every forward pass of the net draws ``z``,
+    validation included, so ``valid_loss`` is an unbiased estimate of the objective; the
+    draws come from torch's RNG, which the estimator forks and seeds.
+
+    Parameters beyond :class:`AutoencoderNet`'s
+    --------------------------------------------
+    beta : float
+        Weight of the KL term (beta-VAE; 1 gives the ELBO).
+    kl_warmup_epochs : int
+        In training, the KL weight of epoch ``e`` (1-based, counted over the whole history,
+        so a warm start does not warm up again) is ``beta * min(1, (e - 1) / kl_warmup_epochs)``.
+        Validation always uses ``beta``: early stopping judges the real objective.
+    """
+
+    def __init__(self, module, *args, beta=1.0, kl_warmup_epochs=0, **kwargs):
+        super().__init__(module, *args, **kwargs)
+        self.beta = beta
+        self.kl_warmup_epochs = kl_warmup_epochs
+
+    def infer(self, x, **fit_params):
+        return super().infer(x, sample=True, **fit_params)
+
+    def kl_weight(self, training):
+        if not training or not self.kl_warmup_epochs:
+            return self.beta
+        epoch = max(len(self.history), 1)
+        return self.beta * min(1.0, (epoch - 1) / self.kl_warmup_epochs)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        output, mu, logvar = y_pred[:3]
+        ll = log_likelihood(self.loss, output, y_true, self.module_.log_noise_var)
+        kl = kl_standard_normal(mu, logvar)
+        n_features = output[0].numel()
+        loss = (self.kl_weight(training) * kl - ll).mean() / n_features
+        return loss + self.penalty(y_pred, training)

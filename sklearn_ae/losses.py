@@ -4,6 +4,9 @@ Each returns one value per sample (mean over features) so the same function serv
 training objective (its mean) and ``score_samples``.
 """
 
+import math
+
+import torch
 import torch.nn.functional as F
 
 
@@ -33,3 +36,125 @@ def reconstruction_loss(kind, output, target, reduction="none"):
     if reduction == "mean":
         return _MEAN_LOSSES[kind](output, target)
     return RECONSTRUCTION_LOSSES[kind](output, target)
+
+
+# ----------------------------------------------------------------- image similarity
+# weight of the MSE term added to 1 - SSIM: SSIM alone ignores a constant brightness offset
+# in flat regions (and is blind to the background of MNIST-like images), the small MSE term
+# pins the intensities down without changing what SSIM rewards
+SSIM_MSE_WEIGHT = 0.1
+
+
+def ssim_window(height, width):
+    """Largest odd Gaussian window <= 11 that fits the image (7 for 8x8 digits)."""
+    size = min(11, height, width)
+    return size if size % 2 == 1 else size - 1
+
+
+def ssim_per_sample(output, target, image_shape, data_range, offset=0.0):
+    """SSIM of each row, rows being ``(H, W, C)`` images flattened in C order.
+
+    Uses :func:`pytorch_msssim.ssim` (differentiable, Gaussian window
+    :func:`ssim_window`, sigma 1.5, K=(0.01, 0.03)). ``offset`` (scalar or one value per
+    feature) is added to both before comparing: the estimators pass the training mean in
+    scaled units, since SSIM's luminance term depends on the absolute intensities.
+    ``data_range`` is the dynamic range of the data in the units of ``output``.
+    """
+    from pytorch_msssim import ssim
+
+    c, h, w = image_shape
+    offset = torch.as_tensor(offset, dtype=output.dtype, device=output.device)
+
+    def images(x):
+        x = (x + offset).reshape(-1, h, w, c).permute(0, 3, 1, 2)
+        if h == 1 or w == 1:
+            # pytorch_msssim squeezes singleton spatial axes away and then rejects the
+            # tensor; with a side of 1 the window is 1 pixel (SSIM is a per-pixel mean), so
+            # doubling that axis leaves the value unchanged
+            x = x.repeat(1, 1, 2 if h == 1 else 1, 2 if w == 1 else 1)
+        return x
+
+    return ssim(
+        images(output),
+        images(target),
+        data_range=data_range,
+        size_average=False,
+        win_size=ssim_window(h, w),
+    )
+
+
+def ssim_loss(output, target, image_shape, data_range, offset=0.0, reduction="mean"):
+    """``1 - SSIM + SSIM_MSE_WEIGHT * MSE`` per sample (or their mean)."""
+    loss = 1.0 - ssim_per_sample(output, target, image_shape, data_range, offset)
+    loss = loss + SSIM_MSE_WEIGHT * mse_per_sample(output, target)
+    return loss.mean() if reduction == "mean" else loss
+
+
+# ------------------------------------------------------------------- sparsity
+def l1_activity(codes):
+    """Mean absolute code activation (an L1 activity penalty, averaged over entries)."""
+    return codes.abs().mean()
+
+
+def kl_sparsity(codes, target, eps=1e-6):
+    """KL divergence of a Bernoulli(``target``) from each code unit's mean activation.
+
+    Activations are ``sigmoid(codes)`` (KL needs values in (0, 1)); the mean over the batch
+    of each unit is compared with ``target`` and the divergences are averaged over units
+    (Ng's sparse autoencoder, with a mean instead of a sum so the weight does not grow with
+    ``n_components``).
+    """
+    rho_hat = torch.sigmoid(codes).mean(0).clamp(eps, 1 - eps)
+    rho = torch.as_tensor(target, dtype=rho_hat.dtype, device=rho_hat.device)
+    kl = rho * torch.log(rho / rho_hat) + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))
+    return kl.mean()
+
+
+def hoyer_sparsity(activations, eps=1e-12):
+    """Hoyer's sparsity of each row of non-negative ``activations``, in [0, 1].
+
+    ``(sqrt(n) - L1 / L2) / (sqrt(n) - 1)``: 1 when one unit is active, 0 when all are
+    equally active; unchanged by rescaling, so a decoder cannot fake sparsity by shrinking
+    the codes and growing its weights. Rows of zeros count as fully sparse.
+    """
+    n = activations.shape[1]
+    if n == 1:
+        return torch.ones(activations.shape[0], dtype=activations.dtype)
+    l1 = activations.abs().sum(1)
+    l2 = activations.pow(2).sum(1).sqrt()
+    ratio = torch.where(l2 > eps, l1 / l2.clamp_min(eps), torch.ones_like(l1))
+    return (math.sqrt(n) - ratio) / (math.sqrt(n) - 1)
+
+
+# ------------------------------------------------------------- variational terms
+# Unlike the reconstruction losses above these are log-densities in nats, *summed* over
+# features (one value per sample), as the ELBO needs.
+
+_LOG_2PI = math.log(2.0 * math.pi)
+
+
+def gaussian_log_likelihood(mean, target, log_var):
+    """``log N(target; mean, exp(log_var) I)`` of each row; ``log_var`` is a scalar tensor
+    (one observation variance shared by all features)."""
+    sq = (target - mean).pow(2).flatten(1)
+    n_features = sq.shape[1]
+    return -0.5 * (sq.sum(1) * torch.exp(-log_var) + n_features * (log_var + _LOG_2PI))
+
+
+def bernoulli_log_likelihood(logits, target):
+    """``log Bernoulli(target; sigmoid(logits))`` of each row; for targets inside (0, 1)
+    this is the negative cross-entropy (the continuous relaxation usual for grey pixels)."""
+    return -F.binary_cross_entropy_with_logits(logits, target, reduction="none").flatten(1).sum(1)
+
+
+def kl_standard_normal(mu, logvar):
+    """``KL(N(mu, diag(exp(logvar))) || N(0, I))`` of each row, analytic."""
+    return 0.5 * (mu.pow(2) + torch.exp(logvar) - 1.0 - logvar).sum(1)
+
+
+def log_likelihood(kind, output, target, log_var=None):
+    """Per-row log-likelihood for ``kind="mse"`` (Gaussian, needs ``log_var``) or
+    ``"bce"`` (Bernoulli on logits)."""
+    if kind == "mse":
+        return gaussian_log_likelihood(output, target, log_var)
+    return bernoulli_log_likelihood(output, target)

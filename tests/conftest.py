@@ -11,13 +11,15 @@ import pytest
 import torch
 from skorch.callbacks import Callback
 
-from sklearn_ae import AutoencoderTransformer
+from sklearn_ae import AutoencoderTransformer, DenoisingAutoencoder, VAETransformer
 
 # Tiny tensors gain nothing from intra-op threads, and with pytest-xdist workers sharing
 # two cores the spinning threads slow each training step down by 50x.
 torch.set_num_threads(1)
 
 ESTIMATORS = [AutoencoderTransformer]
+ESTIMATORS.append(VAETransformer)
+ESTIMATORS.append(DenoisingAutoencoder)
 
 # Parameters that keep a fit to a fraction of a second on tiny data.
 FAST = {"max_epochs": 3, "hidden_layer_sizes": (16,), "batch_size": 32, "random_state": 0}

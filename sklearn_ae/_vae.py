@@ -1,0 +1,453 @@
+"""VAETransformer: the variational autoencoder (beta-VAE) of the family."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.decomposition import PCA
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import _INFERENCE_BATCH, BaseAutoencoder
+from ._compat import Interval, StrOptions
+from ._net import VAENet
+from .losses import kl_standard_normal, log_likelihood
+from .nn import (
+    conv_variational_autoencoder,
+    plain_variational_autoencoder,
+    ppca_variational_autoencoder,
+)
+
+# floor of the PPCA observation variance at init, in the scaled units (where the average
+# variance per feature is 1): keeps log(sigma2) finite when the code keeps every direction
+_MIN_NOISE_VARIANCE = 1e-4
+
+# score_samples draws its latent noise from a generator of its own with this seed: the
+# ELBO it returns is deterministic and the caller's global RNG is left alone. Every row
+# shares the same draws (common random numbers), so a row's score does not depend on the
+# other rows or their order, and comparisons between rows are not blurred by independent
+# noise; several draws keep the estimate of each row's ELBO close to its expectation.
+_SCORE_SEED = 0
+_SCORE_DRAWS = 16
+
+
+class VAETransformer(BaseAutoencoder):
+    """Variational autoencoder (beta-VAE) as a scikit-learn transformer.
+
+    The encoder maps each sample to a Gaussian posterior ``q(z | x) = N(mu, diag(var))``
+    over ``n_components`` latent units, the decoder maps a latent point to the parameters
+    of the likelihood ``p(x | z)``, and the prior is ``N(0, I)``. Training maximises the
+    evidence lower bound (ELBO) ``E_q[log p(x | z)] - beta * KL(q(z | x) || N(0, I))``
+    with the reparameterisation trick (one draw per sample and step). :meth:`transform`
+    returns the posterior mean (deterministic); :meth:`sample` draws new data from the
+    prior; :meth:`score_samples` returns each sample's ELBO in nats, so ``score`` can drive
+    :class:`~sklearn.model_selection.GridSearchCV` without ``y`` and ``-score_samples``
+    ranks anomalies.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Number of latent units.
+    hidden_layer_sizes : array-like of int, default=None
+        Widths of the encoder's hidden layers; the decoder mirrors them. ``None`` picks two
+        layers from the data's shape (see ``hidden_layer_sizes_``): (512, 256) for 784
+        pixels, (128, 64) for 64.
+    activation : {"relu", "tanh", "logistic", "identity", "leaky_relu", "elu", "gelu", \
+"silu"}, default="relu"
+        Activation of the hidden layers.
+    init : {"pca", "random"}, default="pca"
+        ``"pca"``: the network starts at probabilistic PCA (PPCA), whose exact posterior a
+        linear VAE can represent: a linear encoder path gives PPCA's posterior mean, the
+        log-variances start at PPCA's posterior variances ``sigma2 / lambda`` (constant
+        per unit), a linear decoder path holds PPCA's maximum likelihood loadings, and
+        non-linear paths on both sides start at zero. For ``loss="mse"`` the untrained
+        model's ELBO is then PPCA's log-likelihood; for ``loss="bce"`` the decoder's linear
+        path starts at the logits of the mean image with PPCA's loadings, an approximate
+        start. ``"random"``: the textbook MLP VAE with PyTorch's default initialisation.
+    loss : {"mse", "bce"}, default="mse"
+        The likelihood. ``"mse"``: Gaussian with one learned observation variance shared
+        by all features (initialised at PPCA's noise variance, or at the data's mean
+        variance for ``init="random"``; see ``noise_variance_``). ``"bce"``: Bernoulli on
+        data in [0, 1] (for grey values, the usual continuous relaxation).
+    beta : float, default=1.0
+        Weight of the KL term. 1 gives the ELBO; larger values trade reconstruction for
+        a latent space closer to the prior (beta-VAE), smaller ones the opposite.
+    kl_warmup_epochs : int, default=0
+        Raise the KL weight linearly from 0 (first epoch) to ``beta`` over this many
+        epochs, which helps avoid posterior collapse. Early stopping always judges the
+        validation loss with the full ``beta``; with long warm-ups raise
+        ``n_iter_no_change`` as well.
+    max_epochs : int, default=200
+        Maximum number of passes over the training data.
+    batch_size : int, default=256
+        Minibatch size for training.
+    lr : float, default=1e-3
+        Learning rate.
+    optimizer : {"adamw", "adam", "sgd", "rmsprop"} or torch optimizer class, \
+default="adamw"
+        The optimizer.
+    weight_decay : float, default=None
+        Passed to the optimizer as ``weight_decay`` (never applied to the Gaussian
+        observation log-variance, which it would drag towards the data's variance).
+        ``None`` means 2.0 for ``"adamw"`` and 0 otherwise, as for the other members of
+        the family. The value used is ``weight_decay_``.
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the data, stop when its loss (the negative
+        ELBO per feature, one draw per sample) has not improved for ``n_iter_no_change``
+        epochs, and keep the best weights seen (the untrained state included).
+    validation_fraction : float, default=0.1
+        Fraction of the training data held out for early stopping.
+    n_iter_no_change : int, default=10
+        Patience of early stopping, in epochs.
+    tol : float, default=1e-4
+        Minimum relative improvement of the validation loss that counts.
+    callbacks : list of skorch callbacks, default=None
+        Extra skorch callbacks, copied at each fit.
+    device : str, default="auto"
+        ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+    random_state : int, RandomState instance or None, default=None
+        Controls initialisation, shuffling, the validation split and the training draws.
+        The fit runs on a forked torch RNG, so torch's global random state is left as it
+        was.
+    verbose : int, default=0
+        1 prints a table per epoch, 2 adds a progress bar.
+    warm_start : bool, default=False
+        Continue training the fitted network on the next call to :meth:`fit` (the KL
+        warm-up is not repeated).
+    architecture : {"mlp", "conv"}, default="mlp"
+        ``"conv"``: convolutional encoder and decoder for images given as flattened rows
+        (needs ``image_shape``); ``hidden_layer_sizes`` are then the channels of the
+        stride-2 layers. With ``init="pca"`` the convolutional paths are the non-linear
+        paths added to the PPCA start.
+    image_shape : tuple of int, default=None
+        ``(height, width)`` or ``(height, width, channels)`` of one image, for
+        ``architecture="conv"``.
+    sparsity : {"l1", "kl"} or None, default=None
+        Optional sparsity penalty on the posterior means, as for the other members of the
+        family (rarely wanted with a VAE, whose prior already regularises the codes).
+    sparsity_weight : float, default=0.1
+        Weight of the sparsity penalty.
+    sparsity_target : float, default=0.05
+        Target mean activation of ``sparsity="kl"``.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during :term:`fit`; only defined when `X` has string
+        feature names.
+    mean_ : ndarray of shape (n_features_in_,)
+        Per-feature mean of the training data, removed before encoding.
+    scale_ : float
+        Root mean square of the centred training data; inputs are divided by it.
+    data_min_, data_max_ : float
+        Smallest and largest value of the training data.
+    image_shape_ : tuple of int or None
+        ``image_shape`` in torch order ``(C, H, W)``; None when not given.
+    hidden_layer_sizes_ : tuple of int
+        Hidden widths (or convolution channels) actually used.
+    weight_decay_ : float
+        Weight decay actually used.
+    device_ : str
+        Device the model lives on.
+    net_ : skorch.NeuralNet
+        The fitted skorch net; ``net_.module_`` is a
+        :class:`~sklearn_ae.nn.VariationalAutoencoder` whose ``forward`` returns
+        ``(decoder_output, mu, logvar)``.
+    noise_variance_ : float or None
+        The Gaussian likelihood's learned observation variance, in the original units
+        (squared), like :attr:`sklearn.decomposition.PCA.noise_variance_`; None for
+        ``loss="bce"``.
+    n_iter_ : int
+        Number of epochs run.
+    best_epoch_ : int
+        Epoch whose weights were kept (0 means the untrained model).
+    loss_curve_ : ndarray of shape (n_iter_,)
+        Training loss per epoch: the negative ELBO per feature, on the scaled data for
+        ``loss="mse"``, with the (warm-up) KL weight of that epoch.
+    validation_loss_curve_ : ndarray of shape (n_iter_,) or None
+        Validation loss per epoch (full ``beta``); None without early stopping.
+    train_explained_variance_ratio_ : float
+        Fraction of the training rows' variance that the reconstruction through the
+        posterior mean keeps (``1 - residual / total`` sum of squares).
+    validation_explained_variance_ratio_ : float or None
+        The same on the held-out validation rows; None without early stopping.
+
+    See Also
+    --------
+    AutoencoderTransformer : The deterministic autoencoder.
+    sklearn.decomposition.PCA : Its ``score_samples`` is the PPCA log-likelihood, the
+        starting point of ``init="pca"``.
+
+    Notes
+    -----
+    Log-densities are in nats and in the original units of ``X``: for ``loss="mse"`` the
+    network models the scaled data ``(X - mean_) / scale_``, whose log-density exceeds that
+    of ``X`` by ``n_features_in_ * log(scale_)``; :meth:`score_samples` subtracts it.
+
+    References
+    ----------
+    Kingma & Welling, "Auto-Encoding Variational Bayes", ICLR 2014.
+    Higgins et al., "beta-VAE: Learning Basic Visual Concepts with a Constrained
+    Variational Framework", ICLR 2017.
+    Tipping & Bishop, "Probabilistic Principal Component Analysis", JRSS B, 1999.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_ae import VAETransformer
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> vae = VAETransformer(n_components=4, max_epochs=5, random_state=0).fit(X)
+    >>> vae.transform(X[:3]).shape
+    (3, 4)
+    >>> vae.sample(5, random_state=0).shape
+    (5, 64)
+    >>> vae.score_samples(X[:3]).shape
+    (3,)
+    """
+
+    _parameter_constraints = {
+        **BaseAutoencoder._parameter_constraints,
+        # a likelihood is needed: SSIM is not one
+        "loss": [StrOptions({"mse", "bce"})],
+        "beta": [Interval(Real, 0, None, closed="left")],
+        "kl_warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        hidden_layer_sizes=None,
+        activation="relu",
+        init="pca",
+        loss="mse",
+        beta=1.0,
+        kl_warmup_epochs=0,
+        max_epochs=200,
+        batch_size=256,
+        lr=1e-3,
+        optimizer="adamw",
+        weight_decay=None,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        callbacks=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+        architecture="mlp",
+        image_shape=None,
+        sparsity=None,
+        sparsity_weight=0.1,
+        sparsity_target=0.05,
+    ):
+        super().__init__(
+            n_components,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            init=init,
+            loss=loss,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            lr=lr,
+            optimizer=optimizer,
+            weight_decay=weight_decay,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            callbacks=callbacks,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            warm_start=warm_start,
+            architecture=architecture,
+            image_shape=image_shape,
+            sparsity=sparsity,
+            sparsity_weight=sparsity_weight,
+            sparsity_target=sparsity_target,
+        )
+        self.beta = beta
+        self.kl_warmup_epochs = kl_warmup_epochs
+
+    # ------------------------------------------------------------------ hooks
+    _net_class = VAENet
+
+    def _net_params(self):
+        params = {
+            **super()._net_params(),
+            "beta": float(self.beta),
+            "kl_warmup_epochs": int(self.kl_warmup_epochs),
+        }
+        if self.loss == "mse" and self.weight_decay_:
+            # decay would pull log(sigma2) towards 0, i.e. sigma2 towards the data's
+            # variance, biasing the likelihood; it is one scalar and needs no regulariser
+            params["optimizer__param_groups"] = [("log_noise_var", {"weight_decay": 0.0})]
+        return params
+
+    def _code_unit(self):
+        # the VAE's codes live in the prior's units whatever the init
+        return 1.0
+
+    def _build_module(self, Xs, n_features):
+        hidden = self.hidden_layer_sizes_
+        gaussian = self.loss == "mse"
+        image_shape = self.image_shape_ if self.architecture == "conv" else None
+        if self.init == "random":
+            # scaled data has mean variance 1 per feature
+            log_noise_var = 0.0 if gaussian else None
+            if image_shape is not None:
+                return conv_variational_autoencoder(
+                    image_shape, self.n_components, hidden, self.activation, log_noise_var
+                )
+            return plain_variational_autoencoder(
+                n_features, self.n_components, hidden, self.activation, log_noise_var
+            )
+        n_pca = min(self.n_components, n_features, Xs.shape[0])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            # constant data: PCA divides 0 by 0, harmlessly; noise_variance_ is PPCA's
+            # sigma2 with every solver (from the total variance when truncated)
+            pca = PCA(n_components=n_pca, svd_solver="auto", random_state=0).fit(Xs)
+        noise = float(np.nan_to_num(pca.noise_variance_))
+        output_bias = None
+        if not gaussian:
+            mean = np.clip(self.mean_, 1e-3, 1 - 1e-3)
+            output_bias = torch.as_tensor(np.log(mean / (1 - mean)), dtype=torch.float32)
+        return ppca_variational_autoencoder(
+            torch.as_tensor(pca.components_, dtype=torch.float32),
+            torch.as_tensor(np.maximum(pca.explained_variance_, 0), dtype=torch.float32),
+            max(noise, _MIN_NOISE_VARIANCE),
+            self.n_components,
+            hidden,
+            self.activation,
+            output_bias=output_bias,
+            gaussian=gaussian,
+            image_shape=image_shape,
+        )
+
+    # ------------------------------------------------------------ inference
+    @property
+    def noise_variance_(self):
+        """Observation variance of the Gaussian likelihood in original units; None for
+        ``loss="bce"``."""
+        log_var = self.net_.module_.log_noise_var  # AttributeError before fit, as wanted
+        if log_var is None:
+            return None
+        return float(torch.exp(log_var.detach()).cpu()) * self.scale_**2
+
+
+    def elbo_terms(self, X, n_draws=_SCORE_DRAWS):
+        """Expected log-likelihood and KL term of the ELBO of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data in the units seen in :meth:`fit`.
+        n_draws : int, default=16
+            Draws of the reparameterisation noise for the Monte Carlo expectation of the
+            log-likelihood (the KL term is analytic). The noise comes from a generator
+            with a fixed seed and is shared by all rows, so the result is deterministic
+            and each row's value does not depend on the other rows.
+
+        Returns
+        -------
+        log_likelihood : ndarray of shape (n_samples,)
+            ``E_q[log p(x | z)]`` in nats, for the density of ``x`` in its original units.
+        kl : ndarray of shape (n_samples,)
+            ``KL(q(z | x) || N(0, I))`` in nats; the ELBO is ``log_likelihood - kl``
+            (``beta`` weighs the KL term in training only).
+        """
+        if not isinstance(n_draws, (Integral, np.integer)) or n_draws < 1:
+            raise ValueError(f"n_draws must be a positive integer; got {n_draws!r}.")
+        X = self._validate_post_fit_data(X)
+        Xs = self._scale(X)
+        targets = Xs if self.loss == "mse" else X.astype(np.float32, copy=False)
+        module = self.net_.module_
+        module.eval()
+        generator = torch.Generator().manual_seed(_SCORE_SEED)
+        noise = torch.randn((n_draws, 1, self.n_components), generator=generator)
+        noise = noise.to(self.device_)
+        ll_parts, kl_parts = [], []
+        with torch.inference_mode():
+            for start in range(0, X.shape[0], _INFERENCE_BATCH):
+                rows = slice(start, start + _INFERENCE_BATCH)
+                x = torch.as_tensor(Xs[rows], device=self.device_)
+                t = torch.as_tensor(targets[rows], device=self.device_)
+                ll = 0.0
+                mu, logvar = module.posterior(x)
+                for eps in noise:
+                    out = module.decode(mu + eps * torch.exp(0.5 * logvar))
+                    ll = ll + log_likelihood(self.loss, out, t, module.log_noise_var).double()
+                ll_parts.append((ll / n_draws).cpu().numpy())
+                kl_parts.append(kl_standard_normal(mu, logvar).double().cpu().numpy())
+        ll = np.concatenate(ll_parts)
+        if self.loss == "mse":
+            # change of variables from the scaled data back to X
+            ll = ll - X.shape[1] * np.log(self.scale_)
+        return ll, np.concatenate(kl_parts)
+
+    def score_samples(self, X):
+        """Evidence lower bound (ELBO) of each sample, in nats.
+
+        ``E_q[log p(x | z)] - KL(q(z | x) || N(0, I))``, the expectation over 16 draws
+        of the reparameterisation noise from a generator with a fixed seed (deterministic,
+        and each row's value independent of the other rows; see :meth:`elbo_terms`), as a
+        log-density of ``x`` in its original units. It lower-bounds
+        ``log p(x)``: higher means more likely under the model, so ``-score_samples``
+        ranks anomalies.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        elbo : ndarray of shape (n_samples,)
+        """
+        ll, kl = self.elbo_terms(X)
+        return ll - kl
+
+    def score(self, X, y=None):
+        """Mean ELBO per sample, in nats (see :meth:`score_samples`).
+
+        Lets :class:`~sklearn.model_selection.GridSearchCV` tune ``beta``,
+        ``n_components`` and the rest without ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : Ignored
+
+        Returns
+        -------
+        score : float
+        """
+        return super().score(X, y)
+
+    def sample(self, n_samples=1, random_state=None):
+        """Draw new data from the model: ``z ~ N(0, I)`` decoded by the decoder.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of samples.
+        random_state : int, RandomState instance or None, default=None
+            Draws the latent points (with numpy, never torch's global RNG).
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_features_in_), dtype float32
+            The decoder's mean in the original units: the Gaussian mean for
+            ``loss="mse"`` (observation noise, ``noise_variance_``, is not added) and the
+            Bernoulli probabilities for ``loss="bce"``.
+        """
+        check_is_fitted(self)
+        if not isinstance(n_samples, (Integral, np.integer)) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
+        rng = check_random_state(random_state)
+        Z = rng.standard_normal((int(n_samples), self.n_components)).astype(np.float32)
+        return self.inverse_transform(Z)

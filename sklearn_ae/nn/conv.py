@@ -1,0 +1,174 @@
+"""Convolutional encoders and decoders for images passed as flattened rows.
+
+scikit-learn estimators see images as rows of ``H * W * C`` numbers: an array of images of
+shape ``(n, H, W, C)`` (or ``(n, H, W)``) reshaped to ``(n, -1)``. The modules here take and
+return such rows and do the reshaping themselves, so they plug into :class:`Autoencoder`
+exactly like the MLPs. ``image_shape`` arguments are in torch order ``(C, H, W)``; use
+:func:`torch_image_shape` to convert the ``(H, W)`` / ``(H, W, C)`` that users pass.
+
+The encoder halves the image with stride-2 convolutions (one per entry of ``channels``), the
+decoder mirrors it with stride-2 transposed convolutions whose output padding restores odd
+sizes exactly (28 -> 14 -> 7 -> 14 -> 28; 8 -> 4 -> 2 -> 4 -> 8).
+"""
+
+from torch import nn
+
+from .mlp import ACTIVATIONS, Autoencoder, pca_residual_autoencoder
+
+DEFAULT_CHANNELS = (32, 64)
+
+
+def torch_image_shape(image_shape):
+    """``(H, W)`` or ``(H, W, C)`` (numpy, channels last) -> ``(C, H, W)`` (torch)."""
+    if len(image_shape) == 2:
+        return (1, int(image_shape[0]), int(image_shape[1]))
+    h, w, c = image_shape
+    return (int(c), int(h), int(w))
+
+
+def downsampled_sizes(height, width, n_layers):
+    """Spatial sizes after each stride-2 layer (kernel 3, padding 1): ``ceil(size / 2)``."""
+    sizes = [(height, width)]
+    for _ in range(n_layers):
+        h, w = sizes[-1]
+        sizes.append(((h + 1) // 2, (w + 1) // 2))
+    return sizes
+
+
+def max_conv_layers(height, width):
+    """How many stride-2 layers an image allows: halving stops before a side of 2 or more
+    would shrink to 1 (28x28 allows 4, 8x8 allows 2); sides of 1 stay 1, so a 1 x W
+    "image" (a signal) halves along W only."""
+    n = 0
+    while max(height, width) > 1:
+        new = ((height + 1) // 2, (width + 1) // 2)
+        if any(old > 1 and size < 2 for old, size in zip((height, width), new)):
+            break
+        height, width = new
+        n += 1
+    return n
+
+
+def _check(image_shape, channels):
+    c, h, w = image_shape
+    if len(channels) > max_conv_layers(h, w):
+        raise ValueError(
+            f"An image of {h}x{w} pixels allows at most {max_conv_layers(h, w)} stride-2 "
+            f"convolution layers; got channels={tuple(channels)!r}."
+        )
+
+
+class ConvEncoder(nn.Module):
+    """Flattened images ``(N, H*W*C)`` -> ``(N, n_outputs)``.
+
+    Stride-2 3x3 convolutions (each followed by ``activation``), then a linear layer.
+
+    Parameters
+    ----------
+    image_shape : tuple of int
+        ``(C, H, W)``; the input rows are ``(H, W, C)`` images flattened in C order.
+    n_outputs : int
+    channels : sequence of int, default=(32, 64)
+        Output channels of the stride-2 layers; each halves the image.
+    activation : str, default="relu"
+    zero_last : bool, default=False
+        Start the final linear layer at zero (for the residual path of a PCA start).
+    """
+
+    def __init__(self, image_shape, n_outputs, channels=DEFAULT_CHANNELS, activation="relu",
+                 zero_last=False):
+        super().__init__()
+        self.image_shape = tuple(int(s) for s in image_shape)
+        _check(self.image_shape, channels)
+        c, h, w = self.image_shape
+        layers, n_in = [], c
+        for n_out in channels:
+            layers += [nn.Conv2d(n_in, n_out, 3, stride=2, padding=1), ACTIVATIONS[activation]()]
+            n_in = n_out
+        self.convs = nn.Sequential(*layers)
+        hf, wf = downsampled_sizes(h, w, len(channels))[-1]
+        self.linear = nn.Linear(n_in * hf * wf, n_outputs)
+        if zero_last:
+            nn.init.zeros_(self.linear.weight)
+            nn.init.zeros_(self.linear.bias)
+
+    def forward(self, x):
+        c, h, w = self.image_shape
+        images = x.reshape(-1, h, w, c).permute(0, 3, 1, 2)
+        return self.linear(self.convs(images).flatten(1))
+
+
+class ConvDecoder(nn.Module):
+    """Codes ``(N, n_inputs)`` -> flattened images ``(N, H*W*C)`` (raw outputs / logits).
+
+    A linear layer to the encoder's smallest feature map, then stride-2 transposed
+    convolutions back to full size, then a 3x3 convolution to ``C`` channels (no activation).
+
+    Parameters
+    ----------
+    n_inputs : int
+    image_shape : tuple of int
+        ``(C, H, W)``; output rows are ``(H, W, C)`` images flattened in C order.
+    channels : sequence of int, default=(32, 64)
+        The encoder's channels; the decoder runs through them in reverse.
+    activation : str, default="relu"
+    zero_last : bool, default=False
+        Start the final convolution at zero, so the decoder outputs 0 before training.
+    """
+
+    def __init__(self, n_inputs, image_shape, channels=DEFAULT_CHANNELS, activation="relu",
+                 zero_last=False):
+        super().__init__()
+        self.image_shape = tuple(int(s) for s in image_shape)
+        _check(self.image_shape, channels)
+        c, h, w = self.image_shape
+        sizes = downsampled_sizes(h, w, len(channels))
+        channels = list(channels)
+        self.start_shape = (channels[-1] if channels else c, *sizes[-1])
+        self.linear = nn.Linear(n_inputs, self.start_shape[0] * sizes[-1][0] * sizes[-1][1])
+        layers = [ACTIVATIONS[activation]()] if channels else []
+        outs = list(reversed(channels[:-1])) + [channels[0]] if channels else []
+        n_in = self.start_shape[0]
+        for i, n_out in enumerate(outs):
+            (hi, wi), (ho, wo) = sizes[len(channels) - i], sizes[len(channels) - i - 1]
+            # (in - 1) * 2 - 2 + 3 = 2 * in - 1; output padding 1 restores even sizes
+            pad = (ho - (2 * hi - 1), wo - (2 * wi - 1))
+            layers += [
+                nn.ConvTranspose2d(n_in, n_out, 3, stride=2, padding=1, output_padding=pad),
+                ACTIVATIONS[activation](),
+            ]
+            n_in = n_out
+        self.deconvs = nn.Sequential(*layers)
+        self.out = nn.Conv2d(n_in, c, 3, padding=1)
+        if zero_last:
+            nn.init.zeros_(self.out.weight)
+            nn.init.zeros_(self.out.bias)
+
+    def forward(self, z):
+        images = self.deconvs(self.linear(z).reshape(-1, *self.start_shape))
+        return self.out(images).permute(0, 2, 3, 1).flatten(1)
+
+
+def conv_autoencoder(image_shape, n_components, channels=DEFAULT_CHANNELS, activation="relu"):
+    """A convolutional autoencoder with PyTorch's default initialisation."""
+    return Autoencoder(
+        ConvEncoder(image_shape, n_components, channels, activation),
+        ConvDecoder(n_components, image_shape, channels, activation),
+    )
+
+
+def pca_residual_conv_autoencoder(components, code_std, n_components, image_shape,
+                                  channels=DEFAULT_CHANNELS, activation="relu", code_unit=1.0):
+    """:func:`~sklearn_ae.nn.pca_residual_autoencoder` with convolutional residual paths.
+
+    The PCA linear paths are built by the MLP function (so the PCA start is one piece of
+    code); its non-linear paths are swapped for a :class:`ConvEncoder` and a
+    :class:`ConvDecoder` whose last layers start at zero, so before training the model is
+    exactly PCA and training learns what the linear model misses.
+    """
+    ae = pca_residual_autoencoder(components, code_std, n_components, (), activation, code_unit)
+    ae.encoder.nonlinear = ConvEncoder(image_shape, n_components, channels, activation,
+                                       zero_last=True)
+    ae.decoder.nonlinear = ConvDecoder(n_components, image_shape, channels, activation,
+                                       zero_last=True)
+    return ae

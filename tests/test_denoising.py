@@ -1,0 +1,134 @@
+"""DenoisingAutoencoder (sklearn_ae/_denoising.py): corrupted inputs, clean targets,
+deterministic inference, reproducible noise."""
+
+import numpy as np
+import pytest
+from conftest import make_estimator
+from numpy.testing import assert_allclose, assert_array_equal
+from skorch.callbacks import Callback
+from sklearn.datasets import load_digits
+
+from sklearn_ae import AutoencoderTransformer, DenoisingAutoencoder
+
+
+class RecordTraining(Callback):
+    """Records, per training batch, the module's input and the batch the loop handed over
+    (whose target half is what the loss compares with)."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.inputs, self.batches, self.losses, self.recons = [], [], [], []
+        self._handle = net.module_.register_forward_pre_hook(self._hook)
+
+    def _hook(self, module, args):
+        if module.training:
+            self.inputs.append(args[0].detach().clone())
+
+    def on_batch_end(self, net, batch=None, training=None, loss=None, y_pred=None, **kw):
+        if training:
+            self.batches.append((batch[0].clone(), batch[1].clone()))
+            self.losses.append(float(loss.detach()))
+            self.recons.append(y_pred[0].detach().clone())
+
+    def on_train_end(self, net, **kwargs):
+        self._handle.remove()
+
+
+def _recorder(est):
+    (rec,) = [cb for _, cb in est.net_.callbacks_ if isinstance(cb, RecordTraining)]
+    return rec
+
+
+def _digits(n=120):
+    return load_digits().data[:n] / 16.0
+
+
+def test_trains_on_corrupted_inputs_against_clean_targets():
+    X = _digits()
+    est = make_estimator(
+        DenoisingAutoencoder, noise="masking", noise_level=0.4, early_stopping=False,
+        batch_size=len(X), callbacks=[RecordTraining()],
+    ).fit(X)
+    rec = _recorder(est)
+    assert len(rec.inputs) == len(rec.batches) == 3
+    for seen, (clean_x, clean_y), loss, recon in zip(
+        rec.inputs, rec.batches, rec.losses, rec.recons
+    ):
+        assert_array_equal(clean_x.numpy(), clean_y.numpy())  # mse: target = clean input
+        # digits are mostly dark: count the pixels that were on
+        on = (clean_x.numpy() * est.scale_ + est.mean_) > 1e-6
+        changed = (seen != clean_x).numpy()[on].mean()
+        assert changed == pytest.approx(0.4, abs=0.05)
+        # masked entries are pixels switched off: 0 in the original units
+        original = seen.numpy() * est.scale_ + est.mean_
+        assert_allclose(original[(seen != clean_x).numpy()], 0.0, atol=1e-5)
+        # the loss compares the reconstruction of the corrupted input with the clean rows
+        assert loss == pytest.approx(float(((recon - clean_y) ** 2).mean()), rel=1e-5)
+
+
+def test_corruption_is_fresh_for_every_epoch():
+    X = _digits()
+    est = make_estimator(
+        DenoisingAutoencoder, noise="gaussian", early_stopping=False, batch_size=len(X),
+        callbacks=[RecordTraining()],
+    ).fit(X)
+    first, second = _recorder(est).inputs[:2]
+    # rows are reshuffled each epoch; as sets of rows the two epochs still differ
+    rows = [set(map(tuple, t.numpy().round(5))) for t in (first, second)]
+    assert rows[0].isdisjoint(rows[1])
+
+
+@pytest.mark.parametrize("noise", ["gaussian", "masking", "salt_and_pepper"])
+def test_inference_is_deterministic_and_denoise_is_the_reconstruction(noise):
+    X = _digits()
+    est = make_estimator(DenoisingAutoencoder, noise=noise, n_components=5).fit(X)
+    Z = est.transform(X)
+    assert_array_equal(est.transform(X), Z)
+    D = est.denoise(X)
+    assert D.dtype == np.float32 and D.shape == X.shape
+    assert_array_equal(est.denoise(X), D)
+    assert_array_equal(D, est.inverse_transform(Z))
+    assert_array_equal(D, est.reconstruct(X))
+
+
+@pytest.mark.parametrize("noise", ["gaussian", "masking", "salt_and_pepper"])
+def test_noise_is_reproducible_under_random_state(noise):
+    X = _digits()
+    a = make_estimator(DenoisingAutoencoder, noise=noise, random_state=3).fit(X)
+    b = make_estimator(DenoisingAutoencoder, noise=noise, random_state=3).fit(X)
+    c = make_estimator(DenoisingAutoencoder, noise=noise, random_state=4).fit(X)
+    assert_array_equal(a.transform(X), b.transform(X))
+    assert_array_equal(a.loss_curve_, b.loss_curve_)
+    assert not np.array_equal(a.loss_curve_, c.loss_curve_)
+
+
+def test_denoiser_removes_masking_noise_better_than_the_plain_autoencoder():
+    X = load_digits().data / 16.0
+    X_train, X_test = X[:1200], X[1200:]
+    rng = np.random.RandomState(0)
+    noisy = X_test * (rng.rand(*X_test.shape) >= 0.3)
+    params = dict(n_components=16, hidden_layer_sizes=(64,), max_epochs=30, batch_size=64)
+    dae = make_estimator(DenoisingAutoencoder, noise="masking", noise_level=0.3, **params)
+    ae = make_estimator(AutoencoderTransformer, **params)
+    dae_err = np.mean((dae.fit(X_train).denoise(noisy) - X_test) ** 2)
+    ae_err = np.mean((ae.fit(X_train).reconstruct(noisy) - X_test) ** 2)
+    noisy_err = np.mean((noisy - X_test) ** 2)
+    assert dae_err < 0.5 * noisy_err
+    assert dae_err < 0.8 * ae_err
+
+
+def test_noise_level_resolves_per_kind_and_is_not_written_into_params():
+    X = _digits(60)
+    for noise, level in [("gaussian", 0.5), ("masking", 0.3), ("salt_and_pepper", 0.2)]:
+        est = make_estimator(DenoisingAutoencoder, noise=noise).fit(X)
+        assert est.noise_level_ == level and est.noise_level is None
+
+
+@pytest.mark.parametrize("noise", ["masking", "salt_and_pepper"])
+def test_fraction_above_one_is_rejected(noise):
+    with pytest.raises(ValueError, match=r"noise_level=1\.5"):
+        make_estimator(DenoisingAutoencoder, noise=noise, noise_level=1.5).fit(_digits(30))
+
+
+def test_unknown_noise_is_rejected():
+    with pytest.raises(ValueError, match="'speckle'"):
+        make_estimator(DenoisingAutoencoder, noise="speckle").fit(_digits(30))
