@@ -104,7 +104,7 @@ validation_explained_variance_ratio_
         weight_decay=None,
         early_stopping=True,
         validation_fraction=0.1,
-        n_iter_no_change=10,
+        n_iter_no_change=30,
         tol=1e-4,
         callbacks=None,
         device="auto",

@@ -97,7 +97,7 @@ default="adamw"
         epochs, and keep the best weights seen (the untrained state included).
     validation_fraction : float, default=0.1
         Fraction of the training data held out for early stopping.
-    n_iter_no_change : int, default=10
+    n_iter_no_change : int, default=30
         Patience of early stopping, in epochs.
     tol : float, default=1e-4
         Minimum relative improvement of the validation loss that counts.
@@ -232,7 +232,7 @@ default="adamw"
         weight_decay=None,
         early_stopping=True,
         validation_fraction=0.1,
-        n_iter_no_change=10,
+        n_iter_no_change=30,
         tol=1e-4,
         callbacks=None,
         device="auto",
