@@ -6,7 +6,7 @@ number of epochs and no validation, in the same process with the same torch thre
 alternate (plain, estimator, plain, estimator, ...); the report gives the median samples/s
 of each and their ratio (target: estimator >= 0.95x plain).
 
-    python benchmarks/bench_throughput.py            # 3 rounds x 20 epochs on 8000 rows
+    python benchmarks/bench_throughput.py            # 3 rounds x 50 epochs on 8000 rows
     python benchmarks/bench_throughput.py --quick    # seconds-long check
 """
 
@@ -210,7 +210,7 @@ def report(result):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
-    parser.add_argument("--epochs", type=int, default=20, help="epochs per fit (default 5)")
+    parser.add_argument("--epochs", type=int, default=50, help="epochs per fit (default 50)")
     parser.add_argument("--n-train", type=int, default=8000,
                         help="training rows, from the front of the train split (default 8000)")
     parser.add_argument("--batch-size", type=int, default=256)
