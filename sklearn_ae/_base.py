@@ -312,6 +312,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             The fitted estimator.
         """
         continuing = self.warm_start and hasattr(self, "net_")
+        if not continuing and hasattr(self, "net_"):
+            # a refit that fails half-way must not leave the old network beside new
+            # scaling attributes: without net_ the estimator counts as not fitted
+            del self.net_
         X = self._validate_fit_data(X, reset=not continuing)
         if not continuing:
             self.device_ = resolve_device(self.device)
@@ -606,6 +610,11 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     @property
     def _n_features_out(self):
         return self.n_components
+
+    def __sklearn_is_fitted__(self):
+        # the network is the last thing fit sets: attributes set before a check that
+        # failed later in fit must not make the estimator look fitted
+        return hasattr(self, "net_")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

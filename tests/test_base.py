@@ -417,3 +417,26 @@ def test_constant_data_trains_to_the_mean(Estimator):
     assert est.scale_ == 1.0
     assert np.all(np.isfinite(est.transform(X)))
     assert_allclose(est.inverse_transform(est.transform(X)), X, atol=1e-3)
+
+
+def test_failed_fit_leaves_estimator_not_fitted(X_small):
+    from sklearn.exceptions import NotFittedError
+    from sklearn_ae import DenoisingAutoencoder
+
+    est = make_estimator(DenoisingAutoencoder, noise="masking", noise_level=2.0)
+    with pytest.raises(ValueError, match="2.0"):
+        est.fit(X_small)
+    with pytest.raises(NotFittedError):
+        est.transform(X_small)
+
+
+def test_failed_refit_drops_the_old_network(X_small):
+    from sklearn.exceptions import NotFittedError
+    from sklearn_ae import DenoisingAutoencoder
+
+    est = make_estimator(DenoisingAutoencoder, noise="masking", noise_level=0.3).fit(X_small)
+    est.set_params(noise_level=2.0)
+    with pytest.raises(ValueError, match="2.0"):
+        est.fit(X_small)
+    with pytest.raises(NotFittedError):
+        est.transform(X_small)
