@@ -6,7 +6,8 @@ from ._base import BaseAutoencoder
 class AutoencoderTransformer(BaseAutoencoder):
     """Autoencoder dimensionality reduction, a drop-in replacement for PCA.
 
-    Fits a fully connected encoder ``X -> codes`` and decoder ``codes -> X`` by minimising
+    Fits an encoder ``X -> codes`` and a decoder ``codes -> X`` (fully connected, or
+    convolutional with ``architecture="conv"``) by minimising
     the reconstruction error. With the default ``init="pca"`` the network starts *exactly*
     at the PCA solution (a linear path initialised with PCA's components, plus a
     non-linear path that starts at zero), so training can only improve on PCA, and early
@@ -17,8 +18,9 @@ class AutoencoderTransformer(BaseAutoencoder):
     n_components : int, default=2
         Size of the code. May exceed ``n_features`` (over-complete codes), though without a
         sparsity penalty such codes can learn a near identity.
-    hidden_layer_sizes : array-like of int, default=None
-        Widths of the encoder's hidden layers; the decoder mirrors them. ``None`` picks two
+    hidden_layer_sizes : int or array-like of int, default=None
+        Widths of the encoder's hidden layers (an int means one layer); the decoder
+        mirrors them. ``None`` picks two
         layers from the data's shape (see ``hidden_layer_sizes_``): (512, 256) for
         784 pixels, (128, 64) for 64.
     activation : {"relu", "tanh", "logistic", "identity", "leaky_relu", "elu", "gelu", \
@@ -65,7 +67,8 @@ default="adamw"
     tol : float, default=1e-4
         Minimum relative improvement of the validation loss that counts.
     callbacks : list of skorch callbacks, default=None
-        Extra skorch callbacks (e.g. ``LRScheduler``, ``Checkpoint``), copied at each fit.
+        Extra skorch callbacks (e.g. ``LRScheduler``, ``Checkpoint``), copied at each fit;
+        a ``(name, callback)`` tuple keeps its name.
     device : str, default="auto"
         ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
     random_state : int, RandomState instance or None, default=None
