@@ -196,6 +196,34 @@ def _best(rows, key, lower):
     return r, v
 
 
+def _versus_pca(meta, rows, method):
+    """One bullet: where ``method`` reconstructs better, as well as, or worse than PCA."""
+    ratios = []
+    for r in rows:
+        if r["method"] == method and _num(r["mse"]) is not None:
+            p = _find(rows, r["dataset"], "pca", r["k"])
+            if p and _num(p["mse"]):
+                ratios.append((_num(r["mse"]) / _num(p["mse"]), r["dataset"], r["k"]))
+    if not ratios:
+        return []
+    better = [t for t in ratios if t[0] < 0.999]
+    tied = [t for t in ratios if 0.999 <= t[0] <= 1.001]
+    worse = [t for t in ratios if t[0] > 1.001]
+    kept_init = sum(1 for r in rows if r["method"] == method
+                    and r["best_epoch"] == 0 and _num(r["mse"]) is not None)
+    return [
+        f"- **{_label(meta, method)} vs PCA**: lower test MSE in {len(better)} of "
+        f"{len(ratios)} (dataset, k) cases"
+        + (" (by " + ", ".join(f"{d} k={k}: {1 - x:.1%}" for x, d, k in better)
+           + " less error)" if better else "")
+        + f", within 0.1% in {len(tied)}, higher in {len(worse)}" + (
+            " (" + ", ".join(f"{d} k={k}: x{x:.3f}" for x, d, k in worse) + ")"
+            if worse else "")
+        + f". In {kept_init} of them early stopping kept the untrained, "
+        "PCA-initialised state (best epoch 0)."
+    ]
+
+
 def reading(meta):
     """Bullets computed from the numbers: who wins what, and what it costs."""
     rows = _ok(meta["results"])
@@ -228,29 +256,8 @@ def reading(meta):
             f"{wins['autoencoder']} of {n} cases, PCA in {wins['PCA']}, another method in "
             f"{wins['other']}; in {wins['tie']} the best was within 0.1% of PCA (a tie). "
             "Per case: " + "; ".join(cells) + ".")
-        ratios = []
-        for r in rows:
-            if r["method"] == "ae" and _num(r["mse"]) is not None:
-                p = _find(rows, r["dataset"], "pca", r["k"])
-                if p and _num(p["mse"]):
-                    ratios.append((_num(r["mse"]) / _num(p["mse"]), r["dataset"], r["k"]))
-        if ratios:
-            better = [t for t in ratios if t[0] < 0.999]
-            tied = [t for t in ratios if 0.999 <= t[0] <= 1.001]
-            worse = [t for t in ratios if t[0] > 1.001]
-            kept_init = sum(1 for r in rows if r["method"] == "ae"
-                            and r["best_epoch"] == 0 and _num(r["mse"]) is not None)
-            lines.append(
-                f"- **AutoencoderTransformer vs PCA**: lower test MSE in {len(better)} of "
-                f"{len(ratios)} (dataset, k) cases"
-                + (" (by " + ", ".join(f"{d} k={k}: {1 - x:.1%}" for x, d, k in better)
-                   + " less error)" if better else "")
-                + f", within 0.1% in {len(tied)}, higher in {len(worse)}" + (
-                    " (" + ", ".join(f"{d} k={k}: x{x:.3f}" for x, d, k in worse) + ")"
-                    if worse else "")
-                + f". In {kept_init} of them early stopping kept the untrained, "
-                "PCA-initialised state (best epoch 0), i.e. training found nothing better "
-                "on the validation rows.")
+        for method in ("ae", "dae", "vae"):
+            lines.extend(_versus_pca(meta, rows, method))
     for key, name in (("trustworthiness", "Trustworthiness"), ("knn5_acc", "kNN-5 accuracy"),
                       ("logreg_acc", "Logistic probe accuracy")):
         per = []
@@ -386,7 +393,8 @@ def protocol(meta):
         "* **methods**: `PCA`; `KernelPCA(kernel='rbf', gamma=1/(n_features*Var(X_train)), "
         "fit_inverse_transform=True)` (other parameters at their defaults; pre-image ridge "
         f"alpha={s['kpca_alpha']:g}, picked on a validation split of the training data: "
-        "the default 1.0 maps every code to about the mean image); `Isomap(n_neighbors={s['isomap_neighbors']})`; `TruncatedSVD` on the "
+        "the default 1.0 maps every code to about the mean image); "
+        f"`Isomap(n_neighbors={s['isomap_neighbors']})`; `TruncatedSVD` on the "
         "pixel datasets only (no centring, meaningful for non-negative pixels); "
         "`AutoencoderTransformer`, `DenoisingAutoencoder`, `VAETransformer` with their "
         f"defaults except `n_components`, `random_state={s['seed']}`, "
