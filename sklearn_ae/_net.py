@@ -105,7 +105,6 @@ class EarlyStoppingFromStart(EarlyStopping):
         self.best_epoch_ = len(net.history)
         if self.load_best:
             self.best_model_weights_ = copy.deepcopy(net.module_.state_dict())
-        net.initial_valid_loss_ = score
 
 
 class AutoencoderNet(NeuralNet):
