@@ -170,15 +170,22 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return float(self.scale_) if self.init == "pca" else 1.0
 
     def _build_module(self, Xs, n_features):
-        """The torch module for scaled training data ``Xs`` (a float32 numpy array)."""
-        hidden = self.hidden_layer_sizes_
-        conv = self.architecture == "conv"
-        if self.init == "random":
-            if conv:
-                return conv_autoencoder(
-                    self.image_shape_, self.n_components, hidden, self.activation
-                )
-            return plain_autoencoder(n_features, self.n_components, hidden, self.activation)
+        """The torch module for scaled training data ``Xs`` (a float32 numpy array).
+
+        Records the shapes of the data-derived start (``_module_start_spec``), so that a
+        module of the same architecture can be rebuilt without the data (see
+        :meth:`_module_from_spec`) and filled with saved weights.
+        """
+        start = None if self.init == "random" else self._pca_start(Xs, n_features)
+        self._module_start_spec = _start_spec(start)
+        return self._module_from_start(start, n_features)
+
+    def _module_from_spec(self, n_features):
+        """An untrained module with the fitted architecture (weights to be loaded)."""
+        return self._module_from_start(_placeholder_start(self._module_start_spec), n_features)
+
+    def _pca_start(self, Xs, n_features):
+        """Data-derived tensors of the PCA start: principal axes and score scales."""
         n_pca = min(self.n_components, n_features, Xs.shape[0])
         with np.errstate(invalid="ignore", divide="ignore"):
             # constant data: PCA's explained_variance_ratio_ divides 0 by 0, harmlessly
@@ -188,12 +195,25 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         # losses; they join the extra code units, whose linear path starts at zero
         var = pca.explained_variance_
         n_keep = max(1, int(np.sum(var > 1e-12 * var[0]))) if var[0] > 0 else 1
-        components = torch.as_tensor(pca.components_[:n_keep], dtype=torch.float32)
-        code_std = torch.as_tensor(np.sqrt(var[:n_keep]), dtype=torch.float32)
+        return {
+            "components": torch.as_tensor(pca.components_[:n_keep], dtype=torch.float32),
+            "code_std": torch.as_tensor(np.sqrt(var[:n_keep]), dtype=torch.float32),
+        }
+
+    def _module_from_start(self, start, n_features):
+        """The module for a PCA ``start`` (see :meth:`_pca_start`), or random if None."""
+        hidden = self.hidden_layer_sizes_
+        conv = self.architecture == "conv"
+        if start is None:
+            if conv:
+                return conv_autoencoder(
+                    self.image_shape_, self.n_components, hidden, self.activation
+                )
+            return plain_autoencoder(n_features, self.n_components, hidden, self.activation)
         if conv:
             return pca_residual_conv_autoencoder(
-                components,
-                code_std,
+                start["components"],
+                start["code_std"],
                 self.n_components,
                 self.image_shape_,
                 hidden,
@@ -201,8 +221,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 code_unit=float(self.scale_),
             )
         return pca_residual_autoencoder(
-            components,
-            code_std,
+            start["components"],
+            start["code_std"],
             self.n_components,
             hidden,
             self.activation,
@@ -638,3 +658,24 @@ def _ratio(residual, total):
 
 def _noop(*args, **kwargs):
     pass
+
+
+def _start_spec(start):
+    """Shapes (tensors) and values (numbers) of a module start; JSON-serialisable."""
+    if start is None:
+        return None
+    return {
+        name: list(value.shape) if isinstance(value, torch.Tensor) else value
+        for name, value in start.items()
+    }
+
+
+def _placeholder_start(spec):
+    """A start with the shapes of ``spec``: ones where tensors were (their values are
+    overwritten when saved weights are loaded; ones keep every derived weight finite)."""
+    if spec is None:
+        return None
+    return {
+        name: torch.ones(value, dtype=torch.float32) if isinstance(value, list) else value
+        for name, value in spec.items()
+    }

@@ -293,11 +293,31 @@ default="adamw"
         # the VAE's codes live in the prior's units whatever the init
         return 1.0
 
-    def _build_module(self, Xs, n_features):
+    def _pca_start(self, Xs, n_features):
+        n_pca = min(self.n_components, n_features, Xs.shape[0])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            # constant data: PCA divides 0 by 0, harmlessly; noise_variance_ is PPCA's
+            # sigma2 with every solver (from the total variance when truncated)
+            pca = PCA(n_components=n_pca, svd_solver="auto", random_state=0).fit(Xs)
+        noise = float(np.nan_to_num(pca.noise_variance_))
+        output_bias = None
+        if self.loss != "mse":
+            mean = np.clip(self.mean_, 1e-3, 1 - 1e-3)
+            output_bias = torch.as_tensor(np.log(mean / (1 - mean)), dtype=torch.float32)
+        return {
+            "components": torch.as_tensor(pca.components_, dtype=torch.float32),
+            "variances": torch.as_tensor(
+                np.maximum(pca.explained_variance_, 0), dtype=torch.float32
+            ),
+            "noise_variance": max(noise, _MIN_NOISE_VARIANCE),
+            "output_bias": output_bias,
+        }
+
+    def _module_from_start(self, start, n_features):
         hidden = self.hidden_layer_sizes_
         gaussian = self.loss == "mse"
         image_shape = self.image_shape_ if self.architecture == "conv" else None
-        if self.init == "random":
+        if start is None:
             # scaled data has mean variance 1 per feature
             log_noise_var = 0.0 if gaussian else None
             if image_shape is not None:
@@ -307,24 +327,14 @@ default="adamw"
             return plain_variational_autoencoder(
                 n_features, self.n_components, hidden, self.activation, log_noise_var
             )
-        n_pca = min(self.n_components, n_features, Xs.shape[0])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            # constant data: PCA divides 0 by 0, harmlessly; noise_variance_ is PPCA's
-            # sigma2 with every solver (from the total variance when truncated)
-            pca = PCA(n_components=n_pca, svd_solver="auto", random_state=0).fit(Xs)
-        noise = float(np.nan_to_num(pca.noise_variance_))
-        output_bias = None
-        if not gaussian:
-            mean = np.clip(self.mean_, 1e-3, 1 - 1e-3)
-            output_bias = torch.as_tensor(np.log(mean / (1 - mean)), dtype=torch.float32)
         return ppca_variational_autoencoder(
-            torch.as_tensor(pca.components_, dtype=torch.float32),
-            torch.as_tensor(np.maximum(pca.explained_variance_, 0), dtype=torch.float32),
-            max(noise, _MIN_NOISE_VARIANCE),
+            start["components"],
+            start["variances"],
+            start["noise_variance"],
             self.n_components,
             hidden,
             self.activation,
-            output_bias=output_bias,
+            output_bias=start["output_bias"],
             gaussian=gaussian,
             image_shape=image_shape,
         )
