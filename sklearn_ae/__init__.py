@@ -2,8 +2,16 @@
 
 from ._autoencoder import AutoencoderTransformer
 from ._denoising import DenoisingAutoencoder
+from ._persistence import load, save
 from ._vae import VAETransformer
 
 __version__ = "0.1.0"
 
-__all__ = ["AutoencoderTransformer", "DenoisingAutoencoder", "VAETransformer", "__version__"]
+__all__ = [
+    "AutoencoderTransformer",
+    "DenoisingAutoencoder",
+    "VAETransformer",
+    "load",
+    "save",
+    "__version__",
+]

@@ -1,0 +1,491 @@
+"""A persistence format that runs no code when it is loaded.
+
+``pickle`` and ``joblib`` restore any object, so loading a file runs whatever code its
+author put there. :func:`save` writes a fitted estimator as a `safetensors
+<https://huggingface.co/docs/safetensors>`_ file instead: tensors (the network's weights,
+numeric fitted arrays) and a header of JSON strings (parameters, the other fitted
+attributes, the training history). :func:`load` reads data only; it builds the estimator
+from a fixed whitelist of classes and never unpickles or imports anything by name.
+
+JSON cannot hold tuples, non-finite floats or numpy arrays, so those are written as small
+marker objects ``{"__type__": ...}``; every other JSON value stands for itself.
+"""
+
+import hashlib
+import json
+import os
+import re
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
+from sklearn.utils.validation import check_is_fitted
+
+from . import _device
+from ._autoencoder import AutoencoderTransformer
+from ._denoising import DenoisingAutoencoder
+from ._vae import VAETransformer
+
+FORMAT = "sklearn_ae"
+FORMAT_VERSION = 1
+
+# the only classes a file can name: loading looks the name up here, never imports it
+_CLASSES = {
+    cls.__name__: cls for cls in (AutoencoderTransformer, DenoisingAutoencoder, VAETransformer)
+}
+
+_MODULE_PREFIX = "module."
+_ATTR_PREFIX = "attr."
+_MARKER = "__type__"
+_DEVICE_RE = re.compile(r"^(cpu|cuda(:\d+)?)$")
+
+# numpy dtypes stored as tensors; safetensors and torch share these exactly
+_TENSOR_DTYPES = {
+    np.dtype(name)
+    for name in ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32",
+                 "float64")
+}
+
+
+# ------------------------------------------------------------------------ public API
+def save(estimator, path):
+    """Save a fitted estimator to a file that can be loaded without running code.
+
+    The file is a `safetensors <https://huggingface.co/docs/safetensors>`_ file holding
+    the network's weights and the numeric fitted arrays as tensors, and the parameters,
+    the other fitted attributes and the training history as JSON in its header, with a
+    SHA-256 checksum over all of it. Unlike a pickle, it can be read with
+    :func:`load` from an untrusted source.
+
+    Parameters
+    ----------
+    estimator : AutoencoderTransformer, DenoisingAutoencoder or VAETransformer
+        A fitted estimator of one of these classes (not a subclass).
+    path : str or os.PathLike
+        Where to write the file (conventionally ending in ``.safetensors``); an existing
+        file is overwritten.
+
+    Raises
+    ------
+    TypeError
+        If ``estimator`` is not one of the classes above, or a parameter or fitted
+        attribute has a type the format cannot hold (the message names it).
+    sklearn.exceptions.NotFittedError
+        If ``estimator`` is not fitted.
+    ValueError
+        If ``optimizer`` is an optimizer class rather than a name: a class cannot be
+        stored without its code.
+
+    Warns
+    -----
+    UserWarning
+        If ``callbacks`` is set, or ``random_state`` is a ``RandomState`` instance:
+        neither can be stored as data, and the loaded estimator has ``None`` instead.
+
+    See Also
+    --------
+    load : Load an estimator saved by this function.
+
+    Notes
+    -----
+    The optimizer's state (e.g. Adam's moment estimates) is not stored: a loaded
+    estimator refitted with ``warm_start=True`` continues from the saved weights with a
+    fresh optimizer.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_ae import AutoencoderTransformer, save, load
+    >>> X = np.random.RandomState(0).randn(50, 4)
+    >>> est = AutoencoderTransformer(n_components=2, max_epochs=2, random_state=0).fit(X)
+    >>> save(est, "model.safetensors")  # doctest: +SKIP
+    >>> loaded = load("model.safetensors")  # doctest: +SKIP
+    >>> np.array_equal(loaded.transform(X), est.transform(X))  # doctest: +SKIP
+    True
+    """
+    cls = type(estimator)
+    if _CLASSES.get(cls.__name__) is not cls:
+        raise TypeError(
+            f"save() writes {', '.join(sorted(_CLASSES))} estimators; got an object of "
+            f"type {cls.__module__}.{cls.__qualname__}. Use pickle or joblib for other "
+            "objects."
+        )
+    check_is_fitted(estimator)
+
+    tensors = {
+        _MODULE_PREFIX + name: _cpu_copy(value)
+        for name, value in estimator.net_.module_.state_dict().items()
+    }
+    attributes = {}
+    for name, value in vars(estimator).items():
+        if not _is_fitted_attribute_name(name) or name == "net_":
+            continue
+        if isinstance(value, np.ndarray) and value.dtype in _TENSOR_DTYPES:
+            key = _ATTR_PREFIX + name
+            # a private, native-endian, C-ordered copy: safetensors rejects tensors that
+            # share memory, and a read-only array (from pandas) makes torch warn
+            array = np.array(value, dtype=value.dtype.newbyteorder("="), order="C")
+            tensors[key] = torch.from_numpy(array)
+            attributes[name] = {_MARKER: "tensor", "key": key, "dtype": array.dtype.name}
+        else:
+            attributes[name] = _encode(value, f"fitted attribute {name!r}")
+
+    import sklearn_ae  # the package, fully imported by now (not at this module's import)
+
+    version = getattr(sklearn_ae, "__version__", "unknown")
+    metadata = {
+        "format": FORMAT,
+        "format_version": str(FORMAT_VERSION),
+        "class": cls.__name__,
+        "sklearn_ae_version": str(version),
+        "params": _dumps(_encode_params(estimator.get_params(deep=False))),
+        "attributes": _dumps(attributes),
+        "history": _dumps(_encode(list(estimator.net_.history), "the training history")),
+        "module_start_spec": _dumps(
+            _encode(getattr(estimator, "_module_start_spec", None), "the module's start spec")
+        ),
+    }
+    metadata["checksum"] = _checksum(metadata, tensors)
+    save_file(tensors, os.fspath(path), metadata=metadata)
+
+
+def load(path):
+    """Load an estimator saved with :func:`save`, without running code from the file.
+
+    The file is read as data only: the class comes from a fixed whitelist
+    (``AutoencoderTransformer``, ``DenoisingAutoencoder``, ``VAETransformer``), the
+    network is rebuilt from the stored architecture and filled with the stored weights.
+    Nothing is unpickled or imported by name.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A file written by :func:`save`.
+
+    Returns
+    -------
+    estimator : AutoencoderTransformer, DenoisingAutoencoder or VAETransformer
+        The fitted estimator; its ``transform``, ``inverse_transform``, ``reconstruct``
+        and ``score_samples`` return exactly what the saved one returned.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the file is not a valid sklearn_ae model file (truncated, not safetensors,
+        written by something else), its checksum does not match its contents (modified or
+        corrupted), it was written in a newer ``format_version``, it names a class outside
+        the whitelist, or its weights do not fit the architecture it describes.
+
+    Warns
+    -----
+    UserWarning
+        If the model was fitted on a CUDA device that is not available here; it is then
+        loaded onto the CPU.
+
+    See Also
+    --------
+    save : Save a fitted estimator in this format.
+
+    Notes
+    -----
+    Loading leaves the global torch random state untouched. The loaded estimator can be
+    refitted, or trained further with ``warm_start=True`` (with a fresh optimizer state).
+    """
+    path = os.fspath(path)
+    try:
+        with safe_open(path, framework="pt", device="cpu") as f:
+            metadata = f.metadata()
+            tensors = {key: f.get_tensor(key) for key in f.keys()}
+    except FileNotFoundError:
+        raise
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ValueError(f"{path!r} is not a valid sklearn_ae model file: {exc}") from exc
+
+    _check_header(path, metadata)
+    if _checksum(metadata, tensors) != metadata.get("checksum"):
+        raise ValueError(
+            f"Cannot load {path!r}: checksum mismatch: the file was modified or corrupted."
+        )
+    name = metadata["class"]
+    if name not in _CLASSES:
+        raise ValueError(
+            f"Cannot load {path!r}: it holds a {name!r}, which is not one of the classes "
+            f"this format loads ({', '.join(sorted(_CLASSES))})."
+        )
+    try:
+        params = _decode(_loads(metadata["params"]), {})
+        attributes = _decode(_loads(metadata["attributes"]), tensors)
+        history = _history(_decode(_loads(metadata["history"]), {}))
+        spec = _decode(_loads(metadata["module_start_spec"]), {})
+        if not isinstance(params, dict) or not isinstance(attributes, dict):
+            raise ValueError("the parameters and fitted attributes must be JSON objects")
+        unknown = [k for k in tensors if not k.startswith((_MODULE_PREFIX, _ATTR_PREFIX))]
+        if unknown:
+            raise ValueError(f"unexpected tensors {sorted(unknown)}")
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ValueError(f"{path!r} is not a valid sklearn_ae model file: {exc}") from exc
+
+    try:
+        est = _CLASSES[name](**params)
+        # the declarative checks fit would run: the net is built from these parameters
+        est._validate_params()
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{path!r} is not a valid sklearn_ae model file: {exc}") from exc
+    for attr, value in attributes.items():
+        if not _is_fitted_attribute_name(attr) or attr == "net_" or _on_class(est, attr):
+            raise ValueError(
+                f"{path!r} is not a valid sklearn_ae model file: {attr!r} is not a "
+                "fitted attribute that can be restored."
+            )
+        setattr(est, attr, value)
+    for required in ("n_features_in_", "device_"):
+        if not hasattr(est, required):
+            raise ValueError(
+                f"{path!r} is not a valid sklearn_ae model file: the fitted attribute "
+                f"{required!r} is missing."
+            )
+    if not isinstance(est.device_, str) or not _DEVICE_RE.match(est.device_):
+        raise ValueError(
+            f"{path!r} is not a valid sklearn_ae model file: device_={est.device_!r}."
+        )
+    est._module_start_spec = spec
+    est.device_ = _device.loadable_device(est.device_)
+
+    state = {
+        key[len(_MODULE_PREFIX):]: value
+        for key, value in tensors.items()
+        if key.startswith(_MODULE_PREFIX)
+    }
+    # building layers draws initial weights from torch's global RNG; they are overwritten,
+    # and the caller's random state must not move because a model was loaded
+    with torch.random.fork_rng(devices=[]):
+        try:
+            module = est._module_from_spec(est.n_features_in_)
+        except Exception as exc:
+            raise ValueError(
+                f"Cannot load {path!r}: the architecture it describes cannot be built: "
+                f"{exc}"
+            ) from exc
+        try:
+            module.load_state_dict(state, strict=True)
+        except RuntimeError as exc:
+            raise ValueError(
+                f"Cannot load {path!r}: its module state (the weights) does not match the "
+                f"architecture it describes: {exc}"
+            ) from exc
+        # a placeholder split: a warm-start fit sets the split for its own data
+        valid_idx = np.array([0]) if est.early_stopping else None
+        est.net_ = est._make_net(module, valid_idx)
+        est.net_.initialize()
+    # skorch moved (and may have copied) the module; the optimizer holds its parameters,
+    # so fill them in place
+    est.net_.module_.load_state_dict(state, strict=True)
+    est.net_.module_.eval()
+    est.net_.history = history
+    return est
+
+
+# ------------------------------------------------------------------- the checksum
+def _checksum(metadata, tensors):
+    """SHA-256 (hex) over the metadata (except ``"checksum"``) and every tensor.
+
+    The metadata enters as canonical JSON; each tensor, in sorted name order, as its name,
+    dtype, shape and raw bytes, each field length-prefixed so no two files collide by
+    moving bytes from one field to the next.
+    """
+    digest = hashlib.sha256()
+
+    def feed(data):
+        digest.update(len(data).to_bytes(8, "little"))
+        digest.update(data)
+
+    entries = {key: value for key, value in metadata.items() if key != "checksum"}
+    feed(json.dumps(entries, sort_keys=True, separators=(",", ":")).encode())
+    for name in sorted(tensors):
+        tensor = tensors[name].detach().cpu().contiguous()
+        feed(name.encode())
+        feed(str(tensor.dtype).encode())
+        feed(json.dumps(list(tensor.shape)).encode())
+        feed(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------------- encoding
+def _encode_params(params):
+    encoded = {}
+    for name, value in params.items():
+        if name == "callbacks" and value is not None:
+            warnings.warn(
+                "callbacks cannot be saved without their code and were dropped: the "
+                "loaded estimator has callbacks=None.",
+                UserWarning,
+                stacklevel=3,
+            )
+            value = None
+        elif name == "optimizer" and not isinstance(value, str):
+            raise ValueError(
+                f"optimizer={value!r} cannot be saved: a class cannot be stored without "
+                "its code. Save an estimator whose optimizer is given by name (e.g. "
+                "'adamw'), or use pickle for trusted files."
+            )
+        elif name == "random_state" and isinstance(value, np.random.RandomState):
+            warnings.warn(
+                "random_state is a RandomState instance, whose state is not saved: the "
+                "loaded estimator has random_state=None.",
+                UserWarning,
+                stacklevel=3,
+            )
+            value = None
+        encoded[name] = _encode(value, f"parameter {name!r}")
+    return encoded
+
+
+def _encode(value, what):
+    """A JSON-ready form of ``value``; TypeError naming ``what`` for any other type."""
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, (Integral, np.integer)):
+        return int(value)
+    if isinstance(value, (Real, np.floating)):
+        value = float(value)
+        return value if np.isfinite(value) else {_MARKER: "float", "value": repr(value)}
+    if isinstance(value, tuple):
+        return {_MARKER: "tuple", "items": [_encode(v, what) for v in value]}
+    if isinstance(value, list):
+        return [_encode(v, what) for v in value]
+    if isinstance(value, dict):
+        if not all(isinstance(key, str) for key in value):
+            raise TypeError(f"Cannot save {what}: a dict with non-string keys.")
+        items = {key: _encode(v, what) for key, v in value.items()}
+        # a dict that happens to use the marker key is wrapped, so it is not read as one
+        return {_MARKER: "dict", "items": items} if _MARKER in value else items
+    if isinstance(value, np.ndarray):
+        # longdouble would lose digits through a Python float; others have no JSON form
+        kind = value.dtype.kind
+        if kind not in "biufOU" or kind == "f" and value.dtype.itemsize > 8:
+            raise TypeError(
+                f"Cannot save {what}: arrays of dtype {value.dtype} are not supported."
+            )
+        dtype = "object" if value.dtype.kind == "O" else value.dtype.newbyteorder("=").str
+        return {
+            _MARKER: "ndarray",
+            "dtype": dtype,
+            "shape": list(value.shape),
+            "values": [_encode(v, what) for v in value.ravel(order="C").tolist()],
+        }
+    raise TypeError(
+        f"Cannot save {what}: values of type {type(value).__module__}."
+        f"{type(value).__qualname__} have no safe representation."
+    )
+
+
+def _decode(value, tensors):
+    """Inverse of :func:`_encode`; ``tensors`` resolves ``"tensor"`` markers."""
+    if isinstance(value, list):
+        return [_decode(v, tensors) for v in value]
+    if not isinstance(value, dict):
+        return value
+    kind = value.get(_MARKER)
+    if kind is None:
+        return {key: _decode(v, tensors) for key, v in value.items()}
+    if kind == "tuple":
+        return tuple(_decode(v, tensors) for v in value["items"])
+    if kind == "float":
+        if value["value"] not in ("inf", "-inf", "nan"):
+            raise ValueError(f"bad float marker {value['value']!r}")
+        return float(value["value"])
+    if kind == "dict":
+        return {key: _decode(v, tensors) for key, v in value["items"].items()}
+    if kind == "tensor":
+        dtype = np.dtype(value["dtype"])
+        if dtype not in _TENSOR_DTYPES:
+            raise ValueError(f"unsupported tensor dtype {value['dtype']!r}")
+        array = tensors[value["key"]].numpy()
+        if array.dtype != dtype:
+            raise ValueError(f"tensor {value['key']!r} is {array.dtype}, not {dtype}")
+        return array
+    if kind == "ndarray":
+        values = _decode(value["values"], tensors)
+        if value["dtype"] == "object":
+            array = np.empty(len(values), dtype=object)
+            for i, v in enumerate(values):
+                array[i] = v
+        else:
+            dtype = np.dtype(value["dtype"])
+            if dtype.kind not in "biufU":
+                raise ValueError(f"unsupported array dtype {value['dtype']!r}")
+            array = np.array(values, dtype=dtype)
+        return array.reshape(value["shape"])
+    raise ValueError(f"unknown marker {kind!r}")
+
+
+def _dumps(obj):
+    return json.dumps(obj, allow_nan=False, separators=(",", ":"))
+
+
+def _loads(text):
+    return json.loads(text, parse_constant=_reject_constant)
+
+
+def _reject_constant(name):
+    raise ValueError(f"non-standard JSON constant {name}")
+
+
+# ----------------------------------------------------------------------- helpers
+def _check_header(path, metadata):
+    if not metadata or metadata.get("format") != FORMAT:
+        raise ValueError(
+            f"{path!r} is not a valid sklearn_ae model file: it is a safetensors file, but "
+            "not one written by sklearn_ae.save."
+        )
+    try:
+        version = int(metadata.get("format_version", ""))
+    except ValueError:
+        raise ValueError(
+            f"{path!r} is not a valid sklearn_ae model file: bad format_version "
+            f"{metadata.get('format_version')!r}."
+        ) from None
+    if version > FORMAT_VERSION:
+        raise ValueError(
+            f"{path!r} has format_version {version}, but this version of sklearn_ae reads "
+            f"format_version {FORMAT_VERSION} at most; upgrade sklearn_ae to load it."
+        )
+    missing = {"class", "params", "attributes", "history", "module_start_spec",
+               "checksum"} - set(metadata)
+    if missing:
+        raise ValueError(
+            f"{path!r} is not a valid sklearn_ae model file: missing header entries "
+            f"{sorted(missing)}."
+        )
+
+
+def _is_fitted_attribute_name(name):
+    return name.isidentifier() and name.endswith("_") and not name.startswith("_")
+
+
+def _on_class(est, name):
+    """Whether the class defines ``name`` (a property such as ``history_``, a method):
+    the file must not shadow it."""
+    return any(name in vars(klass) for klass in type(est).__mro__)
+
+
+def _cpu_copy(tensor):
+    # a private copy: safetensors refuses tensors that share storage (tied weights)
+    return tensor.detach().to("cpu", copy=True).contiguous()
+
+
+def _history(entries):
+    from skorch.history import History
+
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise ValueError("the training history is not a list of dicts")
+    return History(entries)

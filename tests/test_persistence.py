@@ -1,0 +1,435 @@
+"""Tests for the safe persistence format (sklearn_ae.save / sklearn_ae.load)."""
+
+import json
+import pathlib
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from conftest import ESTIMATORS, Snapshot, make_estimator
+from numpy.testing import assert_array_equal
+from safetensors import safe_open
+from safetensors.torch import save_file
+from sklearn.exceptions import NotFittedError
+from sklearn.preprocessing import StandardScaler
+
+import sklearn_ae
+from sklearn_ae import AutoencoderTransformer, DenoisingAutoencoder, VAETransformer, load, save
+from sklearn_ae import _device
+from sklearn_ae._persistence import _checksum
+
+
+@pytest.fixture
+def X16():
+    """60 x 16 data in [0, 1]: fits the 4 x 4 conv architecture and loss='bce'."""
+    return np.random.RandomState(0).rand(60, 16)
+
+
+def _read(path):
+    with safe_open(str(path), framework="pt", device="cpu") as f:
+        return f.metadata(), {key: f.get_tensor(key) for key in f.keys()}
+
+
+def _rewrite(path, metadata, tensors, recompute=True):
+    """Write ``metadata`` and ``tensors`` back, with a fresh checksum unless told not to."""
+    metadata = dict(metadata)
+    if recompute:
+        metadata["checksum"] = _checksum(metadata, tensors)
+    save_file(tensors, str(path), metadata=metadata)
+
+
+def _fitted_attributes(est):
+    return {
+        k: v for k, v in vars(est).items()
+        if k.endswith("_") and not k.startswith("_") and k != "net_"
+    }
+
+
+def _assert_same_outputs(original, loaded, X):
+    Z = original.transform(X)
+    assert_array_equal(loaded.transform(X), Z)
+    assert_array_equal(loaded.inverse_transform(Z), original.inverse_transform(Z))
+    assert_array_equal(loaded.reconstruct(X), original.reconstruct(X))
+    assert_array_equal(loaded.score_samples(X), original.score_samples(X))
+
+
+@pytest.fixture
+def saved(tmp_path, X_small):
+    """A fitted AutoencoderTransformer saved to a file: ``(estimator, path)``."""
+    est = make_estimator(AutoencoderTransformer).fit(X_small)
+    path = tmp_path / "model.safetensors"
+    save(est, path)
+    return est, path
+
+
+# --------------------------------------------------------------------- round trip
+@pytest.mark.parametrize(
+    "params, data",
+    [
+        ({}, "X_small"),
+        ({"init": "random"}, "X_small"),
+        ({"early_stopping": False}, "X_small"),
+        ({"architecture": "conv", "image_shape": (4, 4)}, "X16"),
+        ({"loss": "bce"}, "X16"),
+    ],
+    ids=["default", "random-init", "no-early-stopping", "conv", "bce"],
+)
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_round_trip_is_bit_identical(Estimator, params, data, request, tmp_path):
+    X = request.getfixturevalue(data)
+    est = make_estimator(Estimator, **params).fit(X)
+    path = tmp_path / "model.safetensors"
+    save(est, str(path))  # str and PathLike (below) both accepted
+    loaded = load(path)
+
+    assert type(loaded) is Estimator
+    _assert_same_outputs(est, loaded, X)
+    assert loaded.get_params() == est.get_params()
+
+    expected = _fitted_attributes(est)
+    restored = _fitted_attributes(loaded)
+    assert restored.keys() == expected.keys()
+    for name, value in expected.items():
+        assert type(restored[name]) is type(value), name
+        if isinstance(value, np.ndarray):
+            assert restored[name].dtype == value.dtype, name
+            assert_array_equal(restored[name], value)
+        else:
+            assert restored[name] == value, name
+    assert isinstance(loaded.hidden_layer_sizes_, tuple)
+
+    assert len(loaded.history_) == len(est.history_)
+    assert loaded.history_[:, "train_loss"] == est.history_[:, "train_loss"]
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_loaded_estimator_refits_and_warm_starts(Estimator, X_small, tmp_path):
+    est = make_estimator(Estimator).fit(X_small)
+    save(est, tmp_path / "m.safetensors")
+
+    # a refit from scratch is the same fit as the original's
+    refit = load(tmp_path / "m.safetensors").fit(X_small)
+    assert_array_equal(refit.transform(X_small), est.transform(X_small))
+
+    # continuing from the saved weights; without early stopping, whose load_best may
+    # legitimately keep the starting weights after three epochs
+    est = make_estimator(Estimator, early_stopping=False).fit(X_small)
+    save(est, tmp_path / "m.safetensors")
+    loaded = load(tmp_path / "m.safetensors")
+    before = {k: v.clone() for k, v in loaded.net_.module_.state_dict().items()}
+    loaded.set_params(warm_start=True).fit(X_small)
+    assert len(loaded.history_) == 2 * est.max_epochs
+    assert loaded.history_[: est.max_epochs, "train_loss"] == est.history_[:, "train_loss"]
+    after = loaded.net_.module_.state_dict()
+    assert any(not torch.equal(before[k], after[k]) for k in before)
+    assert np.all(np.isfinite(loaded.transform(X_small)))
+
+    # with early stopping the warm start runs too (on the new split, not the placeholder)
+    est = make_estimator(Estimator).fit(X_small)
+    save(est, tmp_path / "m.safetensors")
+    loaded = load(tmp_path / "m.safetensors").set_params(warm_start=True).fit(X_small)
+    assert len(loaded.history_) == 2 * est.max_epochs
+    assert np.isfinite(loaded.history_[-1, "valid_loss"])
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_loaded_estimator_partial_fits(Estimator, X_small, tmp_path):
+    est = make_estimator(Estimator, early_stopping=False).fit(X_small)
+    save(est, tmp_path / "m.safetensors")
+    loaded = load(tmp_path / "m.safetensors").partial_fit(X_small)
+    assert loaded.n_iter_ == est.n_iter_ + 1
+    assert np.all(np.isfinite(loaded.transform(X_small)))
+
+
+def test_cuda_fitted_model_loads_on_cpu_only_machine(saved, X_small, monkeypatch):
+    est, path = saved
+    metadata, tensors = _read(path)
+    attributes = json.loads(metadata["attributes"])
+    attributes["device_"] = "cuda"  # what a model trained on a GPU records
+    metadata["attributes"] = json.dumps(attributes)
+    _rewrite(path, metadata, tensors)
+
+    monkeypatch.setattr(_device, "cuda_available", lambda: False)
+    with pytest.warns(UserWarning, match="fitted on 'cuda'"):
+        loaded = load(path)
+    assert loaded.device_ == "cpu"
+    assert str(loaded.net_.device) == "cpu"
+    assert_array_equal(loaded.transform(X_small), est.transform(X_small))
+
+
+def test_dataframe_feature_names_round_trip(tmp_path, X_small):
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame(X_small, columns=[f"f{i}" for i in range(X_small.shape[1])])
+    est = make_estimator(AutoencoderTransformer).fit(df)
+    save(est, tmp_path / "m.safetensors")
+    loaded = load(tmp_path / "m.safetensors")
+
+    assert loaded.feature_names_in_.dtype == object
+    assert_array_equal(loaded.feature_names_in_, est.feature_names_in_)
+    assert_array_equal(loaded.get_feature_names_out(), est.get_feature_names_out())
+    assert_array_equal(loaded.transform(df), est.transform(df))
+    with pytest.warns(UserWarning, match="feature names"):
+        loaded.transform(X_small)  # a plain array after fitting on names warns as before
+
+
+def test_special_values_and_new_attributes_round_trip(tmp_path, X_small):
+    est = make_estimator(AutoencoderTransformer).fit(X_small)
+    # attributes a later version may add, of every supported kind
+    est.inf_ = float("inf")
+    est.nan_ = np.float32("nan")
+    est.precision_ = "float32"
+    est.count_ = np.int64(7)
+    est.flag_ = np.bool_(True)
+    est.nested_ = [(1, 2), {"__type__": "not a marker", "x": None}, np.array([1.5, -np.inf])]
+    est.ints_ = np.arange(6, dtype=np.int32).reshape(2, 3)
+    est.fortran_ = np.asfortranarray(np.arange(6.0).reshape(2, 3))
+    save(est, tmp_path / "m.safetensors")
+    loaded = load(tmp_path / "m.safetensors")
+
+    assert loaded.inf_ == float("inf")
+    assert isinstance(loaded.nan_, float) and np.isnan(loaded.nan_)
+    assert loaded.precision_ == "float32"
+    assert loaded.count_ == 7 and type(loaded.count_) is int
+    assert loaded.flag_ is True
+    assert loaded.nested_[0] == (1, 2)
+    assert loaded.nested_[1] == {"__type__": "not a marker", "x": None}
+    assert_array_equal(loaded.nested_[2], np.array([1.5, -np.inf]))
+    assert loaded.ints_.dtype == np.int32
+    assert_array_equal(loaded.ints_, est.ints_)
+    assert_array_equal(loaded.fortran_, est.fortran_)
+
+
+def test_load_leaves_global_torch_rng_untouched(saved):
+    _, path = saved
+    state = torch.get_rng_state()
+    load(path)
+    assert torch.equal(torch.get_rng_state(), state)
+
+
+def test_load_never_unpickles(saved, X_small, monkeypatch):
+    est, path = saved
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("load must not unpickle")
+
+    monkeypatch.setattr(pickle, "loads", refuse)
+    monkeypatch.setattr(pickle, "load", refuse)
+    monkeypatch.setattr(torch, "load", refuse)
+    loaded = load(path)
+    assert_array_equal(loaded.transform(X_small), est.transform(X_small))
+
+
+def test_file_is_safetensors_with_documented_header(saved):
+    est, path = saved
+    metadata, tensors = _read(path)
+    assert metadata["format"] == "sklearn_ae"
+    assert metadata["format_version"] == "1"
+    assert metadata["class"] == "AutoencoderTransformer"
+    assert metadata["sklearn_ae_version"] == sklearn_ae.__version__
+    assert metadata["checksum"] == _checksum(metadata, tensors)
+    assert json.loads(metadata["params"])["n_components"] == est.n_components
+    assert {k for k in tensors if k.startswith("module.")} == {
+        "module." + k for k in est.net_.module_.state_dict()
+    }
+    assert_array_equal(tensors["attr.mean_"].numpy(), est.mean_)
+
+
+# ----------------------------------------------------------------- what save refuses
+def test_save_unfitted_raises(tmp_path):
+    with pytest.raises(NotFittedError):
+        save(AutoencoderTransformer(), tmp_path / "m.safetensors")
+    assert not (tmp_path / "m.safetensors").exists()
+
+
+@pytest.mark.parametrize("obj", [StandardScaler(), object(), "model"])
+def test_save_non_estimator_raises(obj, tmp_path):
+    with pytest.raises(TypeError, match="AutoencoderTransformer"):
+        save(obj, tmp_path / "m.safetensors")
+
+
+def test_save_subclass_raises(tmp_path, X_small):
+    class Custom(AutoencoderTransformer):
+        pass
+
+    est = make_estimator(Custom).fit(X_small)
+    with pytest.raises(TypeError, match="Custom"):
+        save(est, tmp_path / "m.safetensors")
+
+
+def test_callbacks_are_dropped_with_a_warning(tmp_path, X_small):
+    est = make_estimator(AutoencoderTransformer, callbacks=[Snapshot()]).fit(X_small)
+    with pytest.warns(UserWarning, match="callbacks"):
+        save(est, tmp_path / "m.safetensors")
+    loaded = load(tmp_path / "m.safetensors")
+    assert loaded.callbacks is None
+    assert_array_equal(loaded.transform(X_small), est.transform(X_small))
+
+
+def test_random_state_instance_is_dropped_with_a_warning(tmp_path, X_small):
+    est = make_estimator(AutoencoderTransformer, random_state=np.random.RandomState(0))
+    est.fit(X_small)
+    with pytest.warns(UserWarning, match="random_state"):
+        save(est, tmp_path / "m.safetensors")
+    assert load(tmp_path / "m.safetensors").random_state is None
+
+
+def test_optimizer_class_raises(tmp_path, X_small):
+    est = make_estimator(AutoencoderTransformer, optimizer=torch.optim.Adam).fit(X_small)
+    with pytest.raises(ValueError, match="optimizer"):
+        save(est, tmp_path / "m.safetensors")
+
+
+def test_unsupported_attribute_type_raises(tmp_path, X_small):
+    est = make_estimator(AutoencoderTransformer).fit(X_small)
+    est.weird_ = {1, 2}
+    with pytest.raises(TypeError, match="weird_"):
+        save(est, tmp_path / "m.safetensors")
+
+
+def test_unsupported_param_type_raises(tmp_path, X_small):
+    est = make_estimator(AutoencoderTransformer).fit(X_small)
+    est.set_params(activation=object())  # set after fit: fit would have rejected it
+    with pytest.raises(TypeError, match="activation"):
+        save(est, tmp_path / "m.safetensors")
+
+
+# ----------------------------------------------------------------- what load refuses
+def test_load_missing_file_raises_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        load(tmp_path / "missing.safetensors")
+
+
+def test_truncated_file_raises(saved, tmp_path):
+    _, path = saved
+    data = path.read_bytes()
+    truncated = tmp_path / "truncated.safetensors"
+    truncated.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="not a valid sklearn_ae model file"):
+        load(truncated)
+
+
+def test_random_bytes_raise(tmp_path):
+    path = tmp_path / "noise.safetensors"
+    path.write_bytes(np.random.RandomState(0).bytes(1000))
+    with pytest.raises(ValueError, match="not a valid"):
+        load(path)
+
+
+def test_foreign_safetensors_file_raises(tmp_path):
+    path = tmp_path / "other.safetensors"
+    save_file({"weight": torch.zeros(3)}, str(path))
+    with pytest.raises(ValueError, match="not a valid"):
+        load(path)
+
+
+def test_flipped_byte_in_tensor_data_raises(saved):
+    _, path = saved
+    data = bytearray(path.read_bytes())
+    data[-5] ^= 0xFF  # the data region follows the header: the last tensor's bytes
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="checksum"):
+        load(path)
+
+
+def test_modified_metadata_raises(saved):
+    _, path = saved
+    metadata, tensors = _read(path)
+    params = json.loads(metadata["params"])
+    params["n_components"] = 3
+    metadata["params"] = json.dumps(params)
+    _rewrite(path, metadata, tensors, recompute=False)
+    with pytest.raises(ValueError, match="checksum"):
+        load(path)
+
+
+def test_unknown_class_raises(saved):
+    _, path = saved
+    metadata, tensors = _read(path)
+    metadata["class"] = "EvilTransformer"
+    _rewrite(path, metadata, tensors)
+    with pytest.raises(ValueError, match="EvilTransformer"):
+        load(path)
+
+
+def test_newer_format_version_raises(saved):
+    _, path = saved
+    metadata, tensors = _read(path)
+    metadata["format_version"] = "2"
+    _rewrite(path, metadata, tensors)
+    with pytest.raises(ValueError, match=r"format_version 2.*format_version 1"):
+        load(path)
+
+
+def test_mismatched_weights_raise(saved):
+    _, path = saved
+    metadata, tensors = _read(path)
+    tensors["module.encoder.linear.weight"] = torch.zeros(7, 3)
+    _rewrite(path, metadata, tensors)
+    with pytest.raises(ValueError, match="does not match"):
+        load(path)
+
+
+def test_missing_weights_raise(saved):
+    _, path = saved
+    metadata, tensors = _read(path)
+    del tensors["module.encoder.linear.bias"]
+    _rewrite(path, metadata, tensors)
+    with pytest.raises(ValueError, match="does not match"):
+        load(path)
+
+
+@pytest.mark.parametrize("name", ["history_", "net_", "_module_start_spec", "transform"])
+def test_attribute_shadowing_class_members_raises(saved, name):
+    _, path = saved
+    metadata, tensors = _read(path)
+    attributes = json.loads(metadata["attributes"])
+    attributes[name] = 1
+    metadata["attributes"] = json.dumps(attributes)
+    _rewrite(path, metadata, tensors)
+    with pytest.raises(ValueError, match="not a fitted attribute"):
+        load(path)
+
+
+def test_path_like_accepted(saved):
+    est, path = saved
+    assert isinstance(path, pathlib.Path)
+    assert type(load(str(path))) is type(est)
+
+
+@pytest.mark.parametrize("Estimator", [DenoisingAutoencoder, VAETransformer])
+def test_estimator_specific_attributes_survive(Estimator, X_small, tmp_path):
+    est = make_estimator(Estimator).fit(X_small)
+    save(est, tmp_path / "m.safetensors")
+    loaded = load(tmp_path / "m.safetensors")
+    if Estimator is DenoisingAutoencoder:
+        assert loaded.noise_level_ == est.noise_level_
+        assert_array_equal(loaded.denoise(X_small), est.denoise(X_small))
+    else:
+        assert loaded.noise_variance_ == est.noise_variance_
+        assert_array_equal(loaded.sample(5, random_state=0), est.sample(5, random_state=0))
+
+
+@pytest.mark.parametrize(
+    "name, value", [("device_", "evil"), ("device_", 3), ("hidden_layer_sizes_", "x")]
+)
+def test_bad_fitted_attribute_values_raise(saved, name, value):
+    _, path = saved
+    metadata, tensors = _read(path)
+    attributes = json.loads(metadata["attributes"])
+    attributes[name] = value
+    metadata["attributes"] = json.dumps(attributes)
+    _rewrite(path, metadata, tensors)
+    with pytest.raises(ValueError, match=name if name == "device_" else "architecture"):
+        load(path)
+
+
+def test_invalid_params_raise(saved):
+    _, path = saved
+    metadata, tensors = _read(path)
+    params = json.loads(metadata["params"])
+    params["lr"] = -1.0
+    metadata["params"] = json.dumps(params)
+    _rewrite(path, metadata, tensors)
+    with pytest.raises(ValueError, match="lr"):
+        load(path)
