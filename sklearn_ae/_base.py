@@ -5,7 +5,9 @@ class and its extra parameters (``_net_class``, ``_net_params``), and, where the
 is not plain reconstruction, ``score_samples``.
 """
 
+import contextlib
 import copy
+import mmap
 import warnings
 from numbers import Integral, Real
 
@@ -13,13 +15,21 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.decomposition import PCA
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from skorch.callbacks import ProgressBar
 
 from ._compat import HasMethods, Interval, StrOptions, _fit_context
-from ._device import fork_rng_devices, loadable_device, resolve_device
-from ._net import AutoencoderNet, EarlyStoppingFromStart, IndexSplit, TensorData
+from ._device import fork_rng_devices, loadable_device, resolve_device, resolve_precision
+from ._net import (
+    ArrayData,
+    AutoencoderNet,
+    EarlyStoppingFromStart,
+    IndexSplit,
+    StopOnNonFiniteLoss,
+    TensorData,
+)
 from .losses import hoyer_sparsity
 from .nn import ACTIVATIONS, pca_residual_autoencoder, plain_autoencoder
 from .nn.conv import (
@@ -40,8 +50,16 @@ OPTIMIZERS = {
 # chosen on the MNIST subset: held-out error 0.57x PCA's without decay, 0.49x with it
 DEFAULT_ADAMW_WEIGHT_DECAY = 2.0
 
-# rows per forward pass at inference; independent of the training batch size
-_INFERENCE_BATCH = 4096
+# optimizers given by name that get torch's fused implementation in mixed precision
+_FUSED_OPTIMIZERS = {"adam", "adamw", "sgd"}
+
+# a memmap is not loaded whole: its PCA start comes from this many random rows
+_STREAMING_PCA_ROWS = 20_000
+
+# rows of float64 work space per chunk when computing column statistics (~64 MB)
+_STATS_CHUNK_BYTES = 64 * 2**20
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def default_hidden_layer_sizes(n_features, n_components):
@@ -87,7 +105,13 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         "sparsity": [StrOptions({"l1", "kl"}), None],
         "sparsity_weight": [Interval(Real, 0, None, closed="left")],
         "sparsity_target": [Interval(Real, 0, 1, closed="neither")],
+        "inference_batch_size": [Interval(Integral, 1, None, closed="left")],
+        "precision": [StrOptions({"float32", "bfloat16", "float16", "auto"})],
     }
+
+    # without a penalty, codes at least as wide as the input can copy it; members whose
+    # objective regularises the code (denoising, the VAE's prior) allow them
+    _overcomplete_needs_penalty = True
 
     def __init__(
         self,
@@ -116,6 +140,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         sparsity=None,
         sparsity_weight=0.1,
         sparsity_target=0.05,
+        inference_batch_size=4096,
+        precision="float32",
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -141,6 +167,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self.sparsity = sparsity
         self.sparsity_weight = sparsity_weight
         self.sparsity_target = sparsity_target
+        self.inference_batch_size = inference_batch_size
+        self.precision = precision
 
     # ------------------------------------------------------------------ hooks
     _net_class = AutoencoderNet
@@ -300,6 +328,19 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                     "loss='mse'."
                 )
 
+    def _check_n_components(self, n_features):
+        if (
+            self._overcomplete_needs_penalty
+            and self.sparsity is None
+            and self.n_components > n_features
+        ):
+            raise ValueError(
+                f"n_components={self.n_components} is larger than n_features={n_features}: "
+                "without a penalty on the codes an over-complete autoencoder can copy its "
+                f"input. Use n_components <= {n_features}, a sparsity penalty "
+                "(sparsity='l1' or 'kl'), or DenoisingAutoencoder / VAETransformer."
+            )
+
     def _validate_fit_data(self, X, reset):
         X = validate_data(
             self, X, reset=reset, dtype=[np.float32, np.float64], ensure_min_samples=2
@@ -318,11 +359,19 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def fit(self, X, y=None):
         """Fit the autoencoder to ``X``.
 
+        Training stops early when the loss becomes non-finite (divergence, e.g. a too
+        large ``lr``): the weights from the end of the last finite epoch are kept (or the
+        best ones, with early stopping) and a :class:`~sklearn.exceptions.ConvergenceWarning`
+        says so. An interrupt (``KeyboardInterrupt``, Ctrl-C) also ends training early and
+        leaves a usable fitted model with the history of the epochs completed.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Training data, in any units: the estimator centres it and scales it by one
-            global factor, and undoes that in :meth:`inverse_transform`.
+            global factor, and undoes that in :meth:`inverse_transform`. A
+            :class:`numpy.memmap` is read batch by batch instead of being copied into
+            memory (only the validation rows are loaded).
         y : Ignored
             Not used, present for API consistency by convention.
 
@@ -338,50 +387,169 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             del self.net_
         X = self._validate_fit_data(X, reset=not continuing)
         if not continuing:
-            self.device_ = resolve_device(self.device)
-            self.image_shape_ = self._check_image_shape(X.shape[1])
-            self.hidden_layer_sizes_ = self._check_hidden_layer_sizes(X.shape[1])
-            self.data_min_, self.data_max_ = float(X.min()), float(X.max())
-            self.weight_decay_ = self._resolve_weight_decay()
-            self.mean_ = X.mean(axis=0)
-            rms = float(np.sqrt(np.mean((X - self.mean_) ** 2)))
-            # constant data still trains (to the mean); avoid dividing by zero
-            self.scale_ = rms if rms > 0 else 1.0
+            self._setup(X)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
-        Xs = self._scale(X)
+        streaming = _is_memmap(X)
+        Xs = None if streaming else self._scale(X)
         data = self._training_data(X, Xs)
         valid_idx = self._validation_indices(X.shape[0], rng)
 
-        with torch.random.fork_rng(devices=fork_rng_devices(self.device_)):
-            torch.random.default_generator.manual_seed(seed)
-            if self.device_.startswith("cuda"):
-                torch.cuda.manual_seed(seed)
+        with self._seeded(seed):
             if not continuing:
+                if streaming:
+                    Xs = self._scale(_sample_rows(X, _STREAMING_PCA_ROWS, seed))
                 module = self._build_module(Xs, X.shape[1])
                 self.net_ = self._make_net(module, valid_idx)
                 self.net_.initialize()
             else:
-                self.net_.set_params(
-                    train_split=None if valid_idx is None else IndexSplit(valid_idx)
-                )
-            self.net_.partial_fit(data)
+                self._reset_net_split(valid_idx)
+            self._train(data)
         self._record_history()
         self._record_explained_variance(X, valid_idx)
         return self
 
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Train on one chunk of data: one pass (epoch) over ``X``.
+
+        For data that arrive in chunks or do not fit in memory, like
+        :class:`~sklearn.decomposition.IncrementalPCA`. The first call sets up the model
+        from its chunk: the centring and scaling (``mean_``, ``scale_``), the PCA start and
+        the network; later calls keep them and continue training, also after
+        :meth:`fit`. Early stopping does not apply (there is no held-out data); each call
+        adds one epoch to ``n_iter_`` and ``loss_curve_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            One chunk of training data (at least 2 rows on the first call).
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The estimator, updated.
+        """
+        first = not hasattr(self, "net_")
+        X = validate_data(
+            self, X, reset=first, dtype=[np.float32, np.float64],
+            ensure_min_samples=2 if first else 1,
+        )
+        self._check_bce_range(X)
+        if first:
+            self._setup(X)
+        rng = check_random_state(self.random_state)
+        # a fresh shuffle for every chunk, still reproducible from random_state
+        seed = (int(rng.randint(np.iinfo(np.int32).max)) + 7919 * getattr(self, "n_iter_", 0))
+        seed %= np.iinfo(np.int32).max
+        Xs = self._scale(X)
+        with self._seeded(seed):
+            if first:
+                self.net_ = self._make_net(self._build_module(Xs, X.shape[1]), None)
+                self.net_.initialize()
+            else:
+                self._reset_net_split(None)
+            self._train(self._training_data(X, Xs), epochs=1)
+        self._record_history()
+        self._record_explained_variance(X, None)
+        return self
+
+    def _reset_net_split(self, valid_idx):
+        """Point a fitted net at a new validation split (or none) and fresh callbacks."""
+        self.net_.set_params(
+            train_split=None if valid_idx is None else IndexSplit(valid_idx),
+            callbacks=self._callbacks(valid_idx),
+        )
+        self.net_.initialize_callbacks()
+
+    def _setup(self, X):
+        """Resolve parameters and the data's scaling: everything a fresh fit starts from."""
+        n_features = X.shape[1]
+        self.device_ = resolve_device(self.device)
+        self.precision_ = resolve_precision(self.precision, self.device_)
+        self._check_n_components(n_features)
+        self.image_shape_ = self._check_image_shape(n_features)
+        self.hidden_layer_sizes_ = self._check_hidden_layer_sizes(n_features)
+        self.weight_decay_ = self._resolve_weight_decay()
+        self.data_min_, self.data_max_, self.mean_, rms = _column_stats(X)
+        if X.dtype == np.float64 and max(-self.data_min_, self.data_max_) > _FLOAT32_MAX:
+            raise ValueError(
+                f"X holds values up to {max(-self.data_min_, self.data_max_):g}, beyond the "
+                f"float32 range (+-{_FLOAT32_MAX:g}) the networks compute in; rescale X."
+            )
+        # constant data still trains (to the mean); avoid dividing by zero
+        self.scale_ = rms if rms > 0 else 1.0
+
+    def _seeded(self, seed):
+        """A forked torch RNG seeded with ``seed``: the caller's random state is left alone."""
+        return _seeded_rng(self.device_, seed)
+
+    def _train(self, data, epochs=None):
+        """Run skorch's training loop; turn its faults into clear messages."""
+        try:
+            if epochs is None:
+                self.net_.partial_fit(data)
+            else:
+                self.net_.partial_fit(data, epochs=epochs)
+        except torch.cuda.OutOfMemoryError as exc:
+            raise torch.cuda.OutOfMemoryError(
+                f"{self.device_} ran out of memory while training with "
+                f"batch_size={self.batch_size}; lower batch_size (or the hidden layer "
+                f"sizes), or fit on device='cpu'. Original error: {exc}"
+            ) from exc
+        history = self.net_.history
+        required = ["train_loss"] + (["valid_loss"] if self.net_.train_split else [])
+        if len(history) and any(key not in history[-1] for key in required):
+            # interrupted mid-epoch (divergence guard, Ctrl-C): keep complete epochs only
+            del history[-1]
+        callbacks = dict(self.net_.callbacks_)
+        guard = callbacks["non_finite_guard"]
+        if guard.stopped_ is not None:
+            epoch, kind, value = guard.stopped_
+            stopper = callbacks.get("early_stopping")
+            kept = len(history) if stopper is None else min(stopper.best_epoch_, len(history))
+            warnings.warn(
+                f"Training diverged: the {kind} loss became {value} in epoch {epoch}. "
+                f"Training stopped and kept the finite weights of epoch {kept}"
+                f"{' (the untrained model)' if kept == 0 else ''}. Lower lr (now "
+                f"{self.lr!r}) or check the data for extreme values.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+
     def _scale(self, X):
         # C order: pandas hands over Fortran-ordered arrays, and a strided tensor takes
         # another matmul path whose last bits differ from the C-ordered one
-        return np.ascontiguousarray(((X - self.mean_) / self.scale_).astype(np.float32, copy=False))
+        with np.errstate(over="ignore"):
+            # values beyond float32 become inf here and are refused where they surface
+            scaled = ((X - self.mean_) / self.scale_).astype(np.float32, copy=False)
+        return np.ascontiguousarray(scaled)
 
     def _training_data(self, X, Xs):
-        """Inputs and targets on the training device; targets depend on the loss."""
-        inputs = torch.as_tensor(Xs, device=self.device_)
-        if self.loss == "bce":
-            targets = torch.as_tensor(X, dtype=torch.float32, device=self.device_)
-        else:
-            targets = inputs
+        """Inputs and targets for the net; targets depend on the loss.
+
+        In-memory data become tensors on the training device once; a memmap (``Xs`` is
+        None) is read, scaled and moved one batch at a time.
+        """
+        if Xs is None:
+            return ArrayData(
+                X, self._scale, device=self.device_, raw_targets=self.loss == "bce"
+            )
+        try:
+            inputs = torch.as_tensor(Xs, device=self.device_)
+            if self.loss == "bce":
+                targets = torch.as_tensor(X, dtype=torch.float32, device=self.device_)
+            else:
+                targets = inputs
+        except torch.cuda.OutOfMemoryError as exc:
+            raise torch.cuda.OutOfMemoryError(
+                f"The training data ({Xs.shape[0]} x {Xs.shape[1]} float32, "
+                f"{Xs.nbytes / 2**30:.2f} GiB) do not fit on {self.device_}: pass X as a "
+                "numpy.memmap to stream it batch by batch (batch_size="
+                f"{self.batch_size}), or fit on device='cpu'. Original error: {exc}"
+            ) from exc
         return TensorData(inputs, targets)
 
     def _validation_indices(self, n_samples, rng):
@@ -395,9 +563,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             )
         return np.sort(rng.permutation(n_samples)[:n_valid])
 
-    def _make_net(self, module, valid_idx):
+    def _callbacks(self, valid_idx):
+        """The skorch callbacks of one fit: the guard, early stopping, the user's."""
         # skorch's default PrintLog already stays silent unless verbose > 0
-        callbacks = []
+        callbacks = [("non_finite_guard", StopOnNonFiniteLoss())]
         if self.verbose and self.verbose >= 2:
             callbacks.append(("progress_bar", ProgressBar()))
         if valid_idx is not None:
@@ -416,10 +585,18 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             )
         for i, cb in enumerate(copy.deepcopy(self.callbacks) or []):
             callbacks.append(cb if isinstance(cb, tuple) else (f"user_{i}", cb))
+        return callbacks
+
+    def _make_net(self, module, valid_idx):
         optimizer = self.optimizer
-        if isinstance(optimizer, str):
-            optimizer = OPTIMIZERS[optimizer]
         optimizer_params = {}
+        if isinstance(optimizer, str):
+            if self.precision_ != "float32" and optimizer in _FUSED_OPTIMIZERS:
+                # one kernel per step instead of one per tensor: with bfloat16 matmuls the
+                # optimizer step is a large share of a step; float32 keeps the reference
+                # implementation (and its results, bit for bit)
+                optimizer_params["optimizer__fused"] = True
+            optimizer = OPTIMIZERS[optimizer]
         if self.weight_decay_:
             # only passed when set, so optimizers without the argument still work
             optimizer_params["optimizer__weight_decay"] = self.weight_decay_
@@ -431,9 +608,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
             train_split=None if valid_idx is None else IndexSplit(valid_idx),
-            callbacks=callbacks,
+            callbacks=self._callbacks(valid_idx),
             device=self.device_,
             verbose=int(self.verbose),
+            precision=self.precision_,
             **optimizer_params,
             **self._net_params(),
         )
@@ -441,11 +619,13 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _record_history(self):
         history = self.net_.history
         self.n_iter_ = len(history)
-        self.loss_curve_ = np.asarray(history[:, "train_loss"], dtype=float)
-        if self.early_stopping:
-            self.validation_loss_curve_ = np.asarray(history[:, "valid_loss"], dtype=float)
-            stopper = dict(self.net_.callbacks_)["early_stopping"]
-            self.best_epoch_ = int(stopper.best_epoch_)
+        self.loss_curve_ = np.array([row["train_loss"] for row in history], dtype=float)
+        stopper = dict(self.net_.callbacks_).get("early_stopping")
+        if stopper is not None:
+            self.validation_loss_curve_ = np.array(
+                [row.get("valid_loss", np.nan) for row in history], dtype=float
+            )
+            self.best_epoch_ = min(int(stopper.best_epoch_), self.n_iter_)
         else:
             self.validation_loss_curve_ = None
             self.best_epoch_ = self.n_iter_
@@ -455,8 +635,16 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         ``explained_variance_ratio_.sum()`` (1 - residual SS / total SS around ``mean_``)."""
         # one inference pass over all rows, split afterwards: this runs at the end of every
         # fit, so it is kept to a fraction of one epoch's cost
-        residual = np.sum(np.square(X - self._reconstruct(X)), axis=1, dtype=np.float64)
-        total = np.sum(np.square(X - self.mean_), axis=1, dtype=np.float64)
+        def sums(module, x, rows):
+            recon = self._decode_output(module(x)[0].float().cpu().numpy())
+            rows = np.asarray(rows, dtype=np.float64)
+            return np.c_[
+                np.sum(np.square(rows - recon), axis=1),
+                np.sum(np.square(rows - self.mean_), axis=1),
+            ]
+
+        per_row = self._map_batches(X, sums, (2,), dtype=np.float64)
+        residual, total = per_row[:, 0], per_row[:, 1]
         train_mask = np.ones(X.shape[0], dtype=bool)
         if valid_idx is not None:
             train_mask[valid_idx] = False
@@ -472,19 +660,46 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return self.net_.history
 
     # ------------------------------------------------------------ inference
-    def _batched(self, fn, A):
+    def _map_batches(self, A, fn, row_shape, dtype=np.float32, scale=True):
+        """``fn(module, x, rows)`` over batches of ``inference_batch_size`` rows of ``A``.
+
+        ``x`` is the batch as a tensor on the device (scaled unless ``scale=False``),
+        ``rows`` the batch as given; ``fn`` returns a numpy array of shape
+        ``(len(rows), *row_shape)``, written into one preallocated output, so peak memory
+        stays near input + output + one batch's intermediates. Read-only on the model:
+        concurrent calls from several threads are safe.
+        """
         module = self.net_.module_
         module.eval()
-        out = []
-        with torch.inference_mode():
-            for start in range(0, A.shape[0], _INFERENCE_BATCH):
-                chunk = torch.as_tensor(
-                    A[start : start + _INFERENCE_BATCH], dtype=torch.float32, device=self.device_
-                )
-                out.append(fn(module, chunk).float().cpu().numpy())
-        if not out:
-            return np.empty((0, 0), dtype=np.float32)
-        return np.concatenate(out)
+        n, step = A.shape[0], int(self.inference_batch_size)
+        out = np.empty((n, *row_shape), dtype=dtype)
+        try:
+            with torch.inference_mode():
+                for start in range(0, n, step):
+                    rows = A[start : start + step]
+                    if scale:
+                        x = self._scale(rows)
+                    else:
+                        with np.errstate(over="ignore"):  # inf surfaces as non-finite below
+                            x = rows.astype(np.float32, copy=False)
+                    result = fn(module, torch.as_tensor(x, device=self.device_), rows)
+                    if not np.all(np.isfinite(result)):
+                        raise ValueError(
+                            f"The model gave non-finite values (inf or NaN) for rows "
+                            f"{start} to {start + len(rows) - 1}: their values (up to "
+                            f"{float(np.max(np.abs(rows))):g} in absolute value) are far "
+                            "outside the range seen in fit (["
+                            f"{self.data_min_:g}, {self.data_max_:g}]) and overflow float32."
+                        )
+                    out[start : start + len(rows)] = result
+        except torch.cuda.OutOfMemoryError as exc:
+            raise torch.cuda.OutOfMemoryError(
+                f"{self.device_} ran out of memory at inference with "
+                f"inference_batch_size={self.inference_batch_size} (training uses "
+                f"batch_size={self.batch_size}); lower inference_batch_size. "
+                f"Original error: {exc}"
+            ) from exc
+        return out
 
     def _decode_output(self, out):
         """Map the decoder's raw output to the original units (a numpy array)."""
@@ -498,7 +713,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Data in the units seen in :meth:`fit`.
+            Data in the units seen in :meth:`fit`. Processed in batches of
+            ``inference_batch_size`` rows.
 
         Returns
         -------
@@ -506,7 +722,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             The codes; deterministic.
         """
         X = self._validate_post_fit_data(X)
-        return self._batched(lambda m, x: m.encode(x), self._scale(X))
+        return self._map_batches(
+            X, lambda m, x, rows: m.encode(x).float().cpu().numpy(), (self.n_components,)
+        )
 
     def inverse_transform(self, X):
         """Decode codes back to the original feature space and units.
@@ -528,12 +746,19 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 f"X has {Z.shape[1]} features, but inverse_transform expects codes with "
                 f"n_components={self.n_components} features."
             )
-        out = self._batched(lambda m, z: m.decode(z), Z)
-        return self._decode_output(out)
+        return self._map_batches(
+            Z,
+            lambda m, z, rows: self._decode_output(m.decode(z).float().cpu().numpy()),
+            (self.n_features_in_,),
+            scale=False,
+        )
 
     def _reconstruct(self, X):
-        out = self._batched(lambda m, x: m(x)[0], self._scale(X))
-        return self._decode_output(out)
+        return self._map_batches(
+            X,
+            lambda m, x, rows: self._decode_output(m(x)[0].float().cpu().numpy()),
+            (self.n_features_in_,),
+        )
 
     def reconstruct(self, X):
         """Encode and decode ``X``: its reconstruction, in the original units.
@@ -607,8 +832,12 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             Higher is better (a perfect reconstruction scores 0).
         """
         X = self._validate_post_fit_data(X)
-        err = X.astype(np.float64) - self._reconstruct(X)
-        return -np.mean(err**2, axis=1)
+
+        def row_scores(module, x, rows):
+            recon = self._decode_output(module(x)[0].float().cpu().numpy())
+            return -np.mean(np.square(np.asarray(rows, dtype=np.float64) - recon), axis=1)
+
+        return self._map_batches(X, row_scores, (), dtype=np.float64)
 
     def score(self, X, y=None):
         """Mean of :meth:`score_samples`: the negative reconstruction MSE.
@@ -679,3 +908,53 @@ def _placeholder_start(spec):
         name: torch.ones(value, dtype=torch.float32) if isinstance(value, list) else value
         for name, value in spec.items()
     }
+
+
+@contextlib.contextmanager
+def _seeded_rng(device, seed):
+    with torch.random.fork_rng(devices=fork_rng_devices(device)):
+        torch.random.default_generator.manual_seed(seed)
+        if device.startswith("cuda"):
+            torch.cuda.manual_seed(seed)
+        yield
+
+
+def _column_stats(X):
+    """Minimum, maximum, per-column mean and global RMS around it, in float64.
+
+    Two passes over row chunks, so a memmap is read, not copied, and float32 data with
+    huge values cannot overflow the sums.
+    """
+    n, n_features = X.shape
+    step = max(1, _STATS_CHUNK_BYTES // (8 * max(1, n_features)))
+    total = np.zeros(n_features)
+    lo, hi = np.inf, -np.inf
+    for start in range(0, n, step):
+        chunk = np.asarray(X[start : start + step], dtype=np.float64)
+        total += chunk.sum(axis=0)
+        lo, hi = min(lo, chunk.min()), max(hi, chunk.max())
+    mean = total / n
+    squares = 0.0
+    with np.errstate(over="ignore"):
+        # beyond ~1e154 the squares overflow; such data are refused by the range check
+        for start in range(0, n, step):
+            chunk = np.asarray(X[start : start + step], dtype=np.float64)
+            squares += float(np.sum(np.square(chunk - mean)))
+    return float(lo), float(hi), mean, float(np.sqrt(squares / (n * n_features)))
+
+
+def _is_memmap(X):
+    """Whether ``X`` (or an array it views) is backed by a memory-mapped file."""
+    while X is not None:
+        if isinstance(X, (np.memmap, mmap.mmap)):
+            return True
+        X = getattr(X, "base", None)
+    return False
+
+
+def _sample_rows(X, n_rows, seed):
+    """Up to ``n_rows`` random rows of ``X`` (in file order, read without a full copy)."""
+    if X.shape[0] <= n_rows:
+        return np.asarray(X)
+    rows = np.sort(np.random.RandomState(seed).choice(X.shape[0], n_rows, replace=False))
+    return np.asarray(X[rows])

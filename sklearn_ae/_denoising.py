@@ -81,6 +81,9 @@ validation_explained_variance_ratio_
     (3, 64)
     """
 
+    # the objective regularises the codes: over-complete codes are meaningful
+    _overcomplete_needs_penalty = False
+
     _parameter_constraints = {
         **BaseAutoencoder._parameter_constraints,
         "noise": [StrOptions(set(NOISE_KINDS))],
@@ -116,6 +119,8 @@ validation_explained_variance_ratio_
         sparsity=None,
         sparsity_weight=0.1,
         sparsity_target=0.05,
+        inference_batch_size=4096,
+        precision="float32",
     ):
         super().__init__(
             n_components,
@@ -142,6 +147,8 @@ validation_explained_variance_ratio_
             sparsity=sparsity,
             sparsity_weight=sparsity_weight,
             sparsity_target=sparsity_target,
+            inference_batch_size=inference_batch_size,
+            precision=precision,
         )
         self.noise = noise
         self.noise_level = noise_level

@@ -61,3 +61,47 @@ def fork_rng_devices(device):
     if device.startswith("cuda"):
         return [torch.device(device).index or 0]
     return []
+
+
+def cpu_has_native_bfloat16():
+    """Whether this CPU multiplies bfloat16 in hardware (AVX512-BF16 or AMX).
+
+    Without it, torch emulates bfloat16 matmuls and they run tens of times slower than
+    float32 (0.3 vs 177 GFLOP/s measured on an AVX2-only EPYC).
+    """
+    cpu = torch.cpu
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(cpu, name, lambda: False)() for name in checks)
+
+
+def resolve_precision(precision, device):
+    """Turn the ``precision`` parameter into ``"float32"``, ``"bfloat16"`` or ``"float16"``.
+
+    ``"auto"`` picks bfloat16 only where the hardware runs it natively (a CUDA device that
+    supports it, or a CPU with AVX512-BF16 / AMX) and float32 elsewhere. float16 needs
+    CUDA (its gradient scaling and fast kernels are GPU features).
+    """
+    cuda = device.startswith("cuda")
+    if precision == "auto":
+        native = torch.cuda.is_bf16_supported() if cuda else cpu_has_native_bfloat16()
+        return "bfloat16" if native else "float32"
+    if precision == "float16" and not cuda:
+        raise ValueError(
+            f"precision='float16' needs a CUDA device; got device={device!r}. On the CPU "
+            "use precision='bfloat16' (or 'auto')."
+        )
+    if precision == "bfloat16":
+        if cuda and not torch.cuda.is_bf16_supported():
+            raise ValueError(
+                f"precision='bfloat16' is not supported by {device!r}; use 'float16' or "
+                "'float32'."
+            )
+        if not cuda and not cpu_has_native_bfloat16():
+            warnings.warn(
+                "precision='bfloat16' on a CPU without native bfloat16 (AVX512-BF16 or "
+                "AMX): torch emulates it, and training runs much slower than in float32. "
+                "precision='auto' picks float32 here.",
+                UserWarning,
+                stacklevel=4,
+            )
+    return precision

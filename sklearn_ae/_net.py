@@ -3,11 +3,14 @@
 Nothing here is scikit-learn facing; the estimators own a fitted instance as ``net_``.
 """
 
+import contextlib
 import copy
+import math
 
+import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import EarlyStopping
+from skorch.callbacks import Callback, EarlyStopping
 
 from .losses import (
     kl_sparsity,
@@ -38,6 +41,52 @@ class TensorData:
         return self.X[idx], self.y[idx]
 
 
+class ArrayData:
+    """Rows of a numpy array (a memmap, typically) read, scaled and moved to the device one
+    batch at a time, so the array is never copied whole.
+
+    Parameters
+    ----------
+    array : ndarray of shape (n_samples, n_features)
+    scale : callable
+        Maps raw rows to the network's float32 inputs.
+    indices : ndarray of int or None
+        The rows this dataset covers (None: all).
+    device : str
+    raw_targets : bool
+        Targets are the raw rows as float32 (``loss="bce"``) instead of the inputs.
+    """
+
+    def __init__(self, array, scale, indices=None, device="cpu", raw_targets=False):
+        self.array = array
+        self.scale = scale
+        self.indices = np.arange(len(array)) if indices is None else np.asarray(indices)
+        self.device = device
+        self.raw_targets = raw_targets
+
+    def __len__(self):
+        return len(self.indices)
+
+    def subset(self, positions):
+        return ArrayData(
+            self.array, self.scale, self.indices[positions], self.device, self.raw_targets
+        )
+
+    def rows(self, positions):
+        """Inputs and targets of the rows at ``positions`` (into this dataset) as tensors."""
+        # sorted reads are sequential in the file; the order within a batch does not
+        # matter to a mean loss
+        raw = np.asarray(self.array[np.sort(self.indices[positions])])
+        inputs = torch.as_tensor(self.scale(raw), device=self.device)
+        if self.raw_targets:
+            return inputs, torch.as_tensor(raw, dtype=torch.float32, device=self.device)
+        return inputs, inputs
+
+    def load(self):
+        """All rows as an in-memory :class:`TensorData`."""
+        return TensorData(*self.rows(np.arange(len(self))))
+
+
 class TensorBatches:
     """Re-iterable minibatches sliced from a :class:`TensorData`.
 
@@ -55,6 +104,9 @@ class TensorBatches:
         return -(-len(self.data) // self.batch_size)
 
     def __iter__(self):
+        if isinstance(self.data, ArrayData):
+            yield from self._array_batches()
+            return
         X, y = self.data.X, self.data.y
         n = len(X)
         if self.shuffle:
@@ -66,6 +118,13 @@ class TensorBatches:
             yield X[start : start + self.batch_size], y[start : start + self.batch_size]
 
 
+    def _array_batches(self):
+        n = len(self.data)
+        order = torch.randperm(n).numpy() if self.shuffle else np.arange(n)
+        for start in range(0, n, self.batch_size):
+            yield self.data.rows(order[start : start + self.batch_size])
+
+
 class IndexSplit:
     """A skorch ``train_split`` that holds out fixed row indices."""
 
@@ -74,6 +133,12 @@ class IndexSplit:
 
     def __call__(self, dataset, y=None):
         n = len(dataset)
+        if isinstance(dataset, ArrayData):
+            # streamed data: the training rows stay on disk, the validation rows are read
+            # once (they are scored every epoch)
+            mask = np.ones(n, dtype=bool)
+            mask[self.valid_idx] = False
+            return dataset.subset(np.flatnonzero(mask)), dataset.subset(self.valid_idx).load()
         mask = torch.ones(n, dtype=torch.bool)
         mask[torch.as_tensor(self.valid_idx, dtype=torch.long)] = False
         train = mask.nonzero().squeeze(1).to(dataset.X.device)
@@ -107,6 +172,37 @@ class EarlyStoppingFromStart(EarlyStopping):
             self.best_model_weights_ = copy.deepcopy(net.module_.state_dict())
 
 
+class StopOnNonFiniteLoss(Callback):
+    """Stops training at the first non-finite loss and restores the last finite state.
+
+    The module's and optimizer's state are copied when training begins and after every
+    epoch whose losses were all finite; a NaN or infinite batch loss (training or
+    validation) puts them back and ends training (``KeyboardInterrupt``, skorch's way to
+    stop). ``stopped_`` then holds ``(epoch, "training" or "validation", value)``.
+    """
+
+    def on_train_begin(self, net, **kwargs):
+        self.stopped_ = None
+        self._save(net)
+
+    def _save(self, net):
+        self.module_state_ = copy.deepcopy(net.module_.state_dict())
+        self.optimizer_state_ = copy.deepcopy(net.optimizer_.state_dict())
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        key = "train_loss" if training else "valid_loss"
+        value = net.history[-1, "batches", -1, key]
+        if not math.isfinite(value):
+            net.module_.load_state_dict(self.module_state_)
+            net.optimizer_.load_state_dict(self.optimizer_state_)
+            kind = "training" if training else "validation"
+            self.stopped_ = (len(net.history), kind, value)
+            raise KeyboardInterrupt
+
+    def on_epoch_end(self, net, **kwargs):
+        self._save(net)
+
+
 class AutoencoderNet(NeuralNet):
     """skorch net whose module returns ``(reconstruction, codes, ...)``.
 
@@ -133,6 +229,11 @@ class AutoencoderNet(NeuralNet):
     noise_seed : int or None
         Seed of the one fixed corruption of the validation rows, so that validation loss
         measures denoising with the same noise every epoch.
+    precision : {"float32", "bfloat16", "float16"}
+        Training precision. ``"bfloat16"`` and ``"float16"`` run the forward pass under
+        ``torch.autocast`` (weights and optimizer state stay float32, losses are computed
+        in float32); ``"float16"`` also scales the loss (``torch.amp.GradScaler``) so small
+        gradients do not underflow.
     """
 
     def __init__(
@@ -153,6 +254,7 @@ class AutoencoderNet(NeuralNet):
         noise_high=None,
         noise_fill=0.0,
         noise_seed=None,
+        precision="float32",
         **kwargs,
     ):
         super().__init__(module, *args, **kwargs)
@@ -170,6 +272,7 @@ class AutoencoderNet(NeuralNet):
         self.noise_high = noise_high
         self.noise_fill = noise_fill
         self.noise_seed = noise_seed
+        self.precision = precision
 
     def corrupt(self, X, generator=None):
         """``X`` corrupted by the configured noise (``X`` itself when there is none)."""
@@ -180,11 +283,64 @@ class AutoencoderNet(NeuralNet):
             fill=self.noise_fill, generator=generator,
         )
 
+    def _autocast(self):
+        if self.precision == "float32":
+            return contextlib.nullcontext()
+        device_type = torch.device(self.device).type
+        return torch.autocast(device_type, dtype=getattr(torch, self.precision))
+
+    def infer(self, x, **fit_params):
+        with self._autocast():
+            out = super().infer(x, **fit_params)
+        if self.precision == "float32":
+            return out
+        # losses (and anything reading the outputs) work in float32
+        if isinstance(out, tuple):
+            return tuple(_to_float32(t) for t in out)
+        return _to_float32(out)
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        # the gradient scaler lives only while training (it holds device state that a
+        # pickle must not carry)
+        self.grad_scaler_ = None
+        if self.precision == "float16":
+            self.grad_scaler_ = torch.amp.GradScaler(torch.device(self.device).type)
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        finally:
+            del self.grad_scaler_
+
     def train_step_single(self, batch, **fit_params):
         # fresh noise for every batch, drawn from torch's (forked, seeded) RNG; the target
         # half of the batch is left clean
         Xi, yi = batch
-        return super().train_step_single((self.corrupt(Xi), yi), **fit_params)
+        Xi = self.corrupt(Xi)
+        if getattr(self, "grad_scaler_", None) is None:
+            return super().train_step_single((Xi, yi), **fit_params)
+        self._set_training(True)
+        y_pred = self.infer(Xi, **fit_params)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        self.grad_scaler_.scale(loss).backward()
+        return {"loss": loss, "y_pred": y_pred}
+
+    def train_step(self, batch, **fit_params):
+        scaler = getattr(self, "grad_scaler_", None)
+        if scaler is None:
+            return super().train_step(batch, **fit_params)
+        # float16: GradScaler's step takes no closure; unscale before callbacks (gradient
+        # clipping) see the gradients
+        self._zero_grad_optimizer()
+        step = self.train_step_single(batch, **fit_params)
+        scaler.unscale_(self.optimizer_)
+        self.notify(
+            "on_grad_computed",
+            named_parameters=list(self.get_all_learnable_params()),
+            batch=batch,
+            training=True,
+        )
+        scaler.step(self.optimizer_)
+        scaler.update()
+        return step
 
     def get_split_datasets(self, X, y=None, **fit_params):
         train, valid = super().get_split_datasets(X, y, **fit_params)
@@ -197,7 +353,7 @@ class AutoencoderNet(NeuralNet):
         return train, valid
 
     def get_dataset(self, X, y=None):
-        if isinstance(X, TensorData):
+        if isinstance(X, (TensorData, ArrayData)):
             return X
         return TensorData(X, X if y is None else y)
 
@@ -243,6 +399,10 @@ class AutoencoderNet(NeuralNet):
             total += step["loss"].item() * len(batch[0])
             count += len(batch[0])
         return total / count
+
+
+def _to_float32(t):
+    return t.float() if isinstance(t, torch.Tensor) and t.is_floating_point() else t
 
 
 class VAENet(AutoencoderNet):

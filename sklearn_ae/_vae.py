@@ -8,7 +8,7 @@ from sklearn.decomposition import PCA
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import _INFERENCE_BATCH, BaseAutoencoder
+from ._base import BaseAutoencoder
 from ._compat import Interval, StrOptions
 from ._net import VAENet
 from .losses import kl_standard_normal, log_likelihood
@@ -207,6 +207,9 @@ default="adamw"
     (3,)
     """
 
+    # the objective regularises the codes: over-complete codes are meaningful
+    _overcomplete_needs_penalty = False
+
     _parameter_constraints = {
         **BaseAutoencoder._parameter_constraints,
         # a likelihood is needed: SSIM is not one
@@ -244,6 +247,8 @@ default="adamw"
         sparsity=None,
         sparsity_weight=0.1,
         sparsity_target=0.05,
+        inference_batch_size=4096,
+        precision="float32",
     ):
         super().__init__(
             n_components,
@@ -270,6 +275,8 @@ default="adamw"
             sparsity=sparsity,
             sparsity_weight=sparsity_weight,
             sparsity_target=sparsity_target,
+            inference_batch_size=inference_batch_size,
+            precision=precision,
         )
         self.beta = beta
         self.kl_warmup_epochs = kl_warmup_epochs
@@ -374,31 +381,29 @@ default="adamw"
         if not isinstance(n_draws, (Integral, np.integer)) or n_draws < 1:
             raise ValueError(f"n_draws must be a positive integer; got {n_draws!r}.")
         X = self._validate_post_fit_data(X)
-        Xs = self._scale(X)
-        targets = Xs if self.loss == "mse" else X.astype(np.float32, copy=False)
-        module = self.net_.module_
-        module.eval()
         generator = torch.Generator().manual_seed(_SCORE_SEED)
         noise = torch.randn((n_draws, 1, self.n_components), generator=generator)
         noise = noise.to(self.device_)
-        ll_parts, kl_parts = [], []
-        with torch.inference_mode():
-            for start in range(0, X.shape[0], _INFERENCE_BATCH):
-                rows = slice(start, start + _INFERENCE_BATCH)
-                x = torch.as_tensor(Xs[rows], device=self.device_)
-                t = torch.as_tensor(targets[rows], device=self.device_)
-                ll = 0.0
-                mu, logvar = module.posterior(x)
-                for eps in noise:
-                    out = module.decode(mu + eps * torch.exp(0.5 * logvar))
-                    ll = ll + log_likelihood(self.loss, out, t, module.log_noise_var).double()
-                ll_parts.append((ll / n_draws).cpu().numpy())
-                kl_parts.append(kl_standard_normal(mu, logvar).double().cpu().numpy())
-        ll = np.concatenate(ll_parts)
+
+        def terms(module, x, rows):
+            if self.loss == "mse":
+                t = x
+            else:
+                t = torch.as_tensor(rows, dtype=torch.float32, device=self.device_)
+            ll = 0.0
+            mu, logvar = module.posterior(x)
+            for eps in noise:
+                out = module.decode(mu + eps * torch.exp(0.5 * logvar))
+                ll = ll + log_likelihood(self.loss, out, t, module.log_noise_var).double()
+            kl = kl_standard_normal(mu, logvar).double()
+            return torch.stack([ll / n_draws, kl], dim=1).cpu().numpy()
+
+        per_row = self._map_batches(X, terms, (2,), dtype=np.float64)
+        ll, kl = per_row[:, 0], per_row[:, 1]
         if self.loss == "mse":
             # change of variables from the scaled data back to X
             ll = ll - X.shape[1] * np.log(self.scale_)
-        return ll, np.concatenate(kl_parts)
+        return ll, kl
 
     def score_samples(self, X):
         """Evidence lower bound (ELBO) of each sample, in nats.

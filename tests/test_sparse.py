@@ -44,7 +44,8 @@ def _fit(**params):
 @pytest.mark.parametrize("n_components", [8, 100])  # 100 > 64 features: over-complete
 def test_l1_penalty_lowers_code_activation(init, n_components):
     X = _digits()
-    plain = _fit(init=init, n_components=n_components)
+    # an over-complete code is only allowed with a penalty: a zero weight is "plain"
+    plain = _fit(init=init, n_components=n_components, sparsity="l1", sparsity_weight=0.0)
     sparse = _fit(init=init, n_components=n_components, sparsity="l1", sparsity_weight=1.0)
     assert sparse.transform(X).shape == (400, n_components)
     mean_plain = plain.code_activations(X).mean()
