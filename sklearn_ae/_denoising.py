@@ -47,7 +47,7 @@ class DenoisingAutoencoder(BaseAutoencoder):
     hidden_layer_sizes, activation, init, loss, max_epochs, batch_size, lr, optimizer, \
 weight_decay, early_stopping, validation_fraction, n_iter_no_change, tol, callbacks, \
 device, random_state, verbose, warm_start, architecture, image_shape, sparsity, \
-sparsity_weight, sparsity_target
+sparsity_weight, sparsity_target, inference_batch_size, precision
         As in :class:`~sklearn_ae.AutoencoderTransformer`. ``random_state`` also draws the
         noise: two fits with one seed see the same corruptions. The validation rows used
         for early stopping are corrupted once, with the same noise at every epoch, so early
@@ -58,7 +58,8 @@ sparsity_weight, sparsity_target
     noise_level_ : float
         The noise level used.
     n_features_in_, feature_names_in_, mean_, scale_, data_min_, data_max_, \
-image_shape_, hidden_layer_sizes_, weight_decay_, device_, net_, n_iter_, best_epoch_, \
+image_shape_, hidden_layer_sizes_, weight_decay_, device_, precision_, net_, n_iter_, \
+best_epoch_, \
 loss_curve_, validation_loss_curve_, train_explained_variance_ratio_, \
 validation_explained_variance_ratio_
         As in :class:`~sklearn_ae.AutoencoderTransformer`. The loss curves are losses of

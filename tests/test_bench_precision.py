@@ -1,0 +1,46 @@
+"""Smoke run of benchmarks/bench_precision.py on a few hundred rows."""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+
+import bench_precision  # noqa: E402
+
+
+def test_alternating_run_reports_every_variant(tmp_path):
+    out = tmp_path / "precision.json"
+    bench_precision.main(
+        ["--n-train", "300", "--epochs", "1", "--rounds", "2", "--threads", "1",
+         "--out", str(out)]
+    )
+    result = json.loads(out.read_text())
+    assert len(result["rounds"]) == 2
+    for row in result["rounds"]:
+        for key in ("plain", "float32", "bfloat16"):
+            assert row[f"{key}_samples_per_s"] > 0
+        assert row["speedup_vs_plain"] == (
+            row["bfloat16_samples_per_s"] / row["plain_samples_per_s"]
+        )
+        assert np.isfinite(row["float32_test_mse"]) and np.isfinite(row["bfloat16_test_mse"])
+    summary = result["summary"]
+    assert summary["speed_passed"] == (summary["speedup_vs_plain"] >= 1.5)
+
+
+def test_large_run_reports_a_fraction_of_the_matmul_peak(tmp_path, monkeypatch):
+    monkeypatch.setattr(bench_precision, "LARGE_HIDDEN", (32, 16))
+    monkeypatch.setattr(bench_precision, "matmul_peak", lambda device, dtype: 1e12)
+    out = tmp_path / "large.json"
+    bench_precision.main(
+        ["--large", "--large-rows", "500", "--n-train", "300", "--epochs", "1",
+         "--threads", "1", "--out", str(out)]
+    )
+    large = json.loads(out.read_text())["large"]
+    assert large["rows"] == 500
+    for precision in ("float32", "bfloat16"):
+        run = large[precision]
+        assert run["fraction_of_matmul_peak"] == run["training_flop_per_s"] / 1e12
+        assert 0 < run["fraction_of_matmul_peak"] < 1

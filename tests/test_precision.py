@@ -1,0 +1,159 @@
+"""Training precision: float32 (the reference), bfloat16 mixed precision, float16."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from conftest import ESTIMATORS, make_arc, make_estimator
+from numpy.testing import assert_array_equal
+from skorch import NeuralNet
+
+import sklearn_ae._device as _device
+from sklearn_ae import AutoencoderTransformer
+from sklearn_ae._net import AutoencoderNet
+from sklearn_ae.nn import plain_autoencoder
+
+each_estimator = pytest.mark.parametrize("Estimator", ESTIMATORS)
+
+
+@pytest.fixture
+def native_bf16(monkeypatch):
+    monkeypatch.setattr(_device, "cpu_has_native_bfloat16", lambda: True)
+
+
+@pytest.fixture
+def emulated_bf16(monkeypatch):
+    monkeypatch.setattr(_device, "cpu_has_native_bfloat16", lambda: False)
+
+
+class _DtypeSpy:
+    """Records the dtype of the first layer's output on every forward pass."""
+
+    def __init__(self, module):
+        first = next(m for m in module.modules() if isinstance(m, torch.nn.Linear))
+        self.dtypes = []
+        first.register_forward_hook(lambda m, i, out: self.dtypes.append(out.dtype))
+
+
+@pytest.mark.parametrize("precision", ["float8", "half", "", None])
+def test_unknown_precision_is_refused_before_training(precision):
+    est = make_estimator(AutoencoderTransformer, precision=precision)
+    with pytest.raises(ValueError, match="precision"):
+        est.fit(make_arc(60))
+    assert not hasattr(est, "net_")
+
+
+def test_float16_needs_cuda():
+    est = make_estimator(AutoencoderTransformer, precision="float16", device="cpu")
+    with pytest.raises(ValueError, match="precision='float16' needs a CUDA device"):
+        est.fit(make_arc(60))
+    assert not hasattr(est, "net_")
+
+
+@pytest.mark.parametrize("native, expected", [(True, "bfloat16"), (False, "float32")])
+def test_auto_picks_bfloat16_only_where_native(monkeypatch, native, expected):
+    monkeypatch.setattr(_device, "cpu_has_native_bfloat16", lambda: native)
+    est = make_estimator(AutoencoderTransformer, precision="auto", max_epochs=1)
+    est.fit(make_arc(60))
+    assert est.precision_ == expected
+    assert est.precision == "auto"  # the parameter keeps what the user asked for
+
+
+def test_bfloat16_without_native_support_warns(emulated_bf16):
+    est = make_estimator(AutoencoderTransformer, precision="bfloat16", max_epochs=1)
+    with pytest.warns(UserWarning, match="without native bfloat16"):
+        est.fit(make_arc(60))
+    assert est.precision_ == "bfloat16"
+
+
+def test_bfloat16_with_native_support_does_not_warn(native_bf16):
+    est = make_estimator(AutoencoderTransformer, precision="bfloat16", max_epochs=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est.fit(make_arc(60))
+
+
+@each_estimator
+def test_bfloat16_trains_in_bfloat16_and_infers_in_float32(Estimator, native_bf16):
+    X = make_arc(80)
+    est = make_estimator(Estimator, precision="bfloat16", init="random")
+    est.fit(X)  # builds the module; refit with a spy on a warm start
+    spy = _DtypeSpy(est.net_.module_)
+    est.set_params(warm_start=True, max_epochs=1).fit(X)
+    assert torch.bfloat16 in spy.dtypes  # training batches ran under autocast
+    spy.dtypes.clear()
+    Z = est.transform(X)
+    assert set(spy.dtypes) == {torch.float32}
+    assert Z.dtype == np.float32 and np.isfinite(Z).all()
+    R = est.inverse_transform(Z)
+    assert R.dtype == np.float32 and np.isfinite(R).all()
+    assert np.isfinite(est.score_samples(X)).all()
+    assert np.isfinite(est.loss_curve_).all() and np.isfinite(est.validation_loss_curve_).all()
+    # master weights stay float32
+    assert {p.dtype for p in est.net_.module_.parameters()} == {torch.float32}
+
+
+@each_estimator
+def test_float32_input_dtype_outputs_float32_in_bfloat16(Estimator, native_bf16):
+    X = make_arc(60).astype(np.float32)
+    est = make_estimator(Estimator, precision="bfloat16").fit(X)
+    assert est.transform(X).dtype == np.float32
+
+
+def test_bfloat16_uses_the_fused_optimizer_and_float32_does_not(native_bf16):
+    X = make_arc(60)
+    bf16 = make_estimator(AutoencoderTransformer, precision="bfloat16").fit(X)
+    fp32 = make_estimator(AutoencoderTransformer).fit(X)
+    assert bf16.net_.optimizer_.defaults["fused"] is True
+    assert not fp32.net_.optimizer_.defaults.get("fused")
+
+
+def test_bfloat16_model_pickles_and_keeps_its_outputs(native_bf16):
+    X = make_arc(60)
+    est = make_estimator(AutoencoderTransformer, precision="bfloat16").fit(X)
+    clone = pickle.loads(pickle.dumps(est))
+    assert_array_equal(clone.transform(X), est.transform(X))
+    assert not hasattr(clone.net_, "grad_scaler_")
+
+
+@each_estimator
+def test_float32_is_the_plain_skorch_training_path(Estimator, monkeypatch):
+    # precision="float32" must not change a single bit relative to skorch's own training
+    # step: no autocast, no scaler, no fused optimizer
+    X = make_arc(80)
+    reference = make_estimator(Estimator).fit(X)
+    monkeypatch.setattr(AutoencoderNet, "infer", NeuralNet.infer)
+    monkeypatch.setattr(AutoencoderNet, "fit_loop", NeuralNet.fit_loop)
+    monkeypatch.setattr(AutoencoderNet, "train_step", NeuralNet.train_step)
+    plain = make_estimator(Estimator).fit(X)
+    assert_array_equal(plain.transform(X), reference.transform(X))
+    assert_array_equal(plain.loss_curve_, reference.loss_curve_)
+
+
+def test_float16_gradient_scaling_path_trains():
+    # float16 is a CUDA feature for the estimators; the net's scaled step itself runs on
+    # the CPU too, which lets this test check it without a GPU
+    torch.manual_seed(0)
+    X = torch.as_tensor(make_arc(64), dtype=torch.float32)
+    X = (X - X.mean(0)) / X.std()
+    net = AutoencoderNet(
+        plain_autoencoder(8, 2, (16,)),
+        criterion=torch.nn.MSELoss,
+        optimizer=torch.optim.Adam,
+        lr=1e-2,
+        max_epochs=5,
+        batch_size=16,
+        train_split=None,
+        device="cpu",
+        precision="float16",
+    ).initialize()
+    before = [p.detach().clone() for p in net.module_.parameters()]
+    spy = _DtypeSpy(net.module_)
+    net.partial_fit(X)
+    losses = net.history[:, "train_loss"]
+    assert torch.float16 in spy.dtypes
+    assert np.isfinite(losses).all() and losses[-1] < losses[0]
+    assert any(not torch.equal(a, b) for a, b in zip(before, net.module_.parameters()))
+    assert not hasattr(net, "grad_scaler_")  # released after training
