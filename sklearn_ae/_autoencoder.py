@@ -115,6 +115,10 @@ default="adamw"
         float32 whatever the training precision, and outputs stay float32. See
         ``docs/precision.md`` for speed and accuracy measured against float32. The value
         used is ``precision_``.
+    compile : bool, default=False
+        Train through ``torch.compile`` (the forward pass of training batches; the first
+        epoch pays the compilation, tens of seconds). Pays off on GPUs and for long fits;
+        see ``docs/precision.md``. Needs a C++ compiler on the CPU.
 
     Attributes
     ----------

@@ -107,6 +107,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         "sparsity_target": [Interval(Real, 0, 1, closed="neither")],
         "inference_batch_size": [Interval(Integral, 1, None, closed="left")],
         "precision": [StrOptions({"float32", "bfloat16", "float16", "auto"})],
+        "compile": ["boolean"],
     }
 
     # without a penalty, codes at least as wide as the input can copy it; members whose
@@ -142,6 +143,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         sparsity_target=0.05,
         inference_batch_size=4096,
         precision="float32",
+        compile=False,
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -169,6 +171,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self.sparsity_target = sparsity_target
         self.inference_batch_size = inference_batch_size
         self.precision = precision
+        self.compile = compile
 
     # ------------------------------------------------------------------ hooks
     _net_class = AutoencoderNet
@@ -404,7 +407,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 self.net_.initialize()
             else:
                 self._reset_net_split(valid_idx)
-            self._train(data)
+            self._train_or_forget(data, forget=not continuing)
         self._record_history()
         self._record_explained_variance(X, valid_idx)
         return self
@@ -451,7 +454,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 self.net_.initialize()
             else:
                 self._reset_net_split(None)
-            self._train(self._training_data(X, Xs), epochs=1)
+            self._train_or_forget(self._training_data(X, Xs), forget=first, epochs=1)
         self._record_history()
         self._record_explained_variance(X, None)
         return self
@@ -486,6 +489,16 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """A forked torch RNG seeded with ``seed``: the caller's random state is left alone."""
         return _seeded_rng(self.device_, seed)
 
+    def _train_or_forget(self, data, forget, epochs=None):
+        """:meth:`_train`; if it fails and ``forget``, the estimator is left unfitted."""
+        try:
+            self._train(data, epochs)
+        except BaseException:
+            if forget:
+                # a network that never finished its first training must not look fitted
+                self.__dict__.pop("net_", None)
+            raise
+
     def _train(self, data, epochs=None):
         """Run skorch's training loop; turn its faults into clear messages."""
         try:
@@ -500,15 +513,18 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 f"sizes), or fit on device='cpu'. Original error: {exc}"
             ) from exc
         history = self.net_.history
-        required = ["train_loss"] + (["valid_loss"] if self.net_.train_split else [])
-        if len(history) and any(key not in history[-1] for key in required):
-            # interrupted mid-epoch (divergence guard, Ctrl-C): keep complete epochs only
-            del history[-1]
-        callbacks = dict(self.net_.callbacks_)
-        guard = callbacks["non_finite_guard"]
+        guard = dict(self.net_.callbacks_)["non_finite_guard"]
+        if guard.stopped_ is not None:
+            # the diverged epoch's weights were replaced by those of the epoch before
+            del history[guard.stopped_[0] - 1 :]
+        else:
+            required = ["train_loss"] + (["valid_loss"] if self.net_.train_split else [])
+            if len(history) and any(key not in history[-1] for key in required):
+                # interrupted mid-epoch (Ctrl-C): keep complete epochs only
+                del history[-1]
         if guard.stopped_ is not None:
             epoch, kind, value = guard.stopped_
-            stopper = callbacks.get("early_stopping")
+            stopper = dict(self.net_.callbacks_).get("early_stopping")
             kept = len(history) if stopper is None else min(stopper.best_epoch_, len(history))
             warnings.warn(
                 f"Training diverged: the {kind} loss became {value} in epoch {epoch}. "
@@ -516,7 +532,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 f"{' (the untrained model)' if kept == 0 else ''}. Lower lr (now "
                 f"{self.lr!r}) or check the data for extreme values.",
                 ConvergenceWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
 
     def _scale(self, X):
@@ -540,7 +556,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         try:
             inputs = torch.as_tensor(Xs, device=self.device_)
             if self.loss == "bce":
-                targets = torch.as_tensor(X, dtype=torch.float32, device=self.device_)
+                targets = torch.tensor(X, dtype=torch.float32, device=self.device_)
             else:
                 targets = inputs
         except torch.cuda.OutOfMemoryError as exc:
@@ -612,6 +628,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             device=self.device_,
             verbose=int(self.verbose),
             precision=self.precision_,
+            compile_module=self.compile,
             **optimizer_params,
             **self._net_params(),
         )
@@ -682,6 +699,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                     else:
                         with np.errstate(over="ignore"):  # inf surfaces as non-finite below
                             x = rows.astype(np.float32, copy=False)
+                    if not x.flags.writeable:
+                        x = x.copy()  # torch wants writable memory (one batch)
                     result = fn(module, torch.as_tensor(x, device=self.device_), rows)
                     if not np.all(np.isfinite(result)):
                         raise ValueError(

@@ -47,7 +47,7 @@ class DenoisingAutoencoder(BaseAutoencoder):
     hidden_layer_sizes, activation, init, loss, max_epochs, batch_size, lr, optimizer, \
 weight_decay, early_stopping, validation_fraction, n_iter_no_change, tol, callbacks, \
 device, random_state, verbose, warm_start, architecture, image_shape, sparsity, \
-sparsity_weight, sparsity_target, inference_batch_size, precision
+sparsity_weight, sparsity_target, inference_batch_size, precision, compile
         As in :class:`~sklearn_ae.AutoencoderTransformer`. ``random_state`` also draws the
         noise: two fits with one seed see the same corruptions. The validation rows used
         for early stopping are corrupted once, with the same noise at every epoch, so early
@@ -122,6 +122,7 @@ validation_explained_variance_ratio_
         sparsity_target=0.05,
         inference_batch_size=4096,
         precision="float32",
+        compile=False,
     ):
         super().__init__(
             n_components,
@@ -150,6 +151,7 @@ validation_explained_variance_ratio_
             sparsity_target=sparsity_target,
             inference_batch_size=inference_batch_size,
             precision=precision,
+            compile=compile,
         )
         self.noise = noise
         self.noise_level = noise_level

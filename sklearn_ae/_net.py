@@ -176,30 +176,45 @@ class StopOnNonFiniteLoss(Callback):
     """Stops training at the first non-finite loss and restores the last finite state.
 
     The module's and optimizer's state are copied when training begins and after every
-    epoch whose losses were all finite; a NaN or infinite batch loss (training or
-    validation) puts them back and ends training (``KeyboardInterrupt``, skorch's way to
-    stop). ``stopped_`` then holds ``(epoch, "training" or "validation", value)``.
+    epoch whose weights are known to give finite losses: the epoch's validation loss, or,
+    without validation, the loss of the epoch's last training batch recomputed with the
+    epoch's final weights (a step can blow the weights up after the last loss was taken).
+    A NaN or infinite loss puts the last copy back and ends training
+    (``KeyboardInterrupt``, skorch's way to stop); ``stopped_`` then holds
+    ``(epoch, "training" or "validation", value)`` and the diverged epoch's history row
+    is to be dropped by the caller.
     """
 
     def on_train_begin(self, net, **kwargs):
         self.stopped_ = None
+        self._last_batch = None
         self._save(net)
 
     def _save(self, net):
         self.module_state_ = copy.deepcopy(net.module_.state_dict())
         self.optimizer_state_ = copy.deepcopy(net.optimizer_.state_dict())
 
-    def on_batch_end(self, net, training=False, **kwargs):
+    def _stop(self, net, kind, value):
+        net.module_.load_state_dict(self.module_state_)
+        net.optimizer_.load_state_dict(self.optimizer_state_)
+        self.stopped_ = (len(net.history), kind, value)
+        self._last_batch = None
+        raise KeyboardInterrupt
+
+    def on_batch_end(self, net, batch=None, training=False, **kwargs):
         key = "train_loss" if training else "valid_loss"
         value = net.history[-1, "batches", -1, key]
         if not math.isfinite(value):
-            net.module_.load_state_dict(self.module_state_)
-            net.optimizer_.load_state_dict(self.optimizer_state_)
-            kind = "training" if training else "validation"
-            self.stopped_ = (len(net.history), kind, value)
-            raise KeyboardInterrupt
+            self._stop(net, "training" if training else "validation", value)
+        if training:
+            self._last_batch = batch
 
     def on_epoch_end(self, net, **kwargs):
+        if "valid_loss" not in net.history[-1] and self._last_batch is not None:
+            value = net.validation_step(self._last_batch)["loss"].item()
+            if not math.isfinite(value):
+                self._stop(net, "training", value)
+        self._last_batch = None
         self._save(net)
 
 
@@ -234,6 +249,9 @@ class AutoencoderNet(NeuralNet):
         ``torch.autocast`` (weights and optimizer state stay float32, losses are computed
         in float32); ``"float16"`` also scales the loss (``torch.amp.GradScaler``) so small
         gradients do not underflow.
+    compile_module : bool
+        Run the training forward passes through ``torch.compile(module_)`` (built at the
+        start of each training loop; evaluation and inference use the plain module).
     """
 
     def __init__(
@@ -255,6 +273,7 @@ class AutoencoderNet(NeuralNet):
         noise_fill=0.0,
         noise_seed=None,
         precision="float32",
+        compile_module=False,
         **kwargs,
     ):
         super().__init__(module, *args, **kwargs)
@@ -273,6 +292,7 @@ class AutoencoderNet(NeuralNet):
         self.noise_fill = noise_fill
         self.noise_seed = noise_seed
         self.precision = precision
+        self.compile_module = compile_module
 
     def corrupt(self, X, generator=None):
         """``X`` corrupted by the configured noise (``X`` itself when there is none)."""
@@ -290,8 +310,12 @@ class AutoencoderNet(NeuralNet):
         return torch.autocast(device_type, dtype=getattr(torch, self.precision))
 
     def infer(self, x, **fit_params):
+        compiled = getattr(self, "_compiled_forward", None)
         with self._autocast():
-            out = super().infer(x, **fit_params)
+            if compiled is not None and self.module_.training:
+                out = compiled[0](x, **fit_params)
+            else:
+                out = super().infer(x, **fit_params)
         if self.precision == "float32":
             return out
         # losses (and anything reading the outputs) work in float32
@@ -305,10 +329,14 @@ class AutoencoderNet(NeuralNet):
         self.grad_scaler_ = None
         if self.precision == "float16":
             self.grad_scaler_ = torch.amp.GradScaler(torch.device(self.device).type)
+        # likewise the compiled forward pass: it shares the module's parameters, so the
+        # state dict, checkpoints and pickles stay those of the plain module
+        # (kept in a tuple: skorch guards attributes that hold modules)
+        self._compiled_forward = (torch.compile(self.module_),) if self.compile_module else None
         try:
             return super().fit_loop(X, y, epochs=epochs, **fit_params)
         finally:
-            del self.grad_scaler_
+            del self.grad_scaler_, self._compiled_forward
 
     def train_step_single(self, batch, **fit_params):
         # fresh noise for every batch, drawn from torch's (forked, seeded) RNG; the target

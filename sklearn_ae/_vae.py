@@ -143,6 +143,9 @@ default="adamw"
         float32 whatever the training precision, and outputs stay float32. See
         ``docs/precision.md`` for speed and accuracy measured against float32. The value
         used is ``precision_``.
+    compile : bool, default=False
+        Train through ``torch.compile``, as for
+        :class:`~sklearn_ae.AutoencoderTransformer`.
 
     Attributes
     ----------
@@ -265,6 +268,7 @@ default="adamw"
         sparsity_target=0.05,
         inference_batch_size=4096,
         precision="float32",
+        compile=False,
     ):
         super().__init__(
             n_components,
@@ -293,6 +297,7 @@ default="adamw"
             sparsity_target=sparsity_target,
             inference_batch_size=inference_batch_size,
             precision=precision,
+            compile=compile,
         )
         self.beta = beta
         self.kl_warmup_epochs = kl_warmup_epochs

@@ -336,6 +336,7 @@ COMMON_INVALID = [
     # parameters being added to the family; skipped until they exist
     ("inference_batch_size", 0),
     ("precision", "float8"),
+    ("compile", "yes"),
 ]
 EXTRA_INVALID = {
     DenoisingAutoencoder: [("noise", "nope"), ("noise_level", -0.1)],

@@ -157,3 +157,29 @@ def test_float16_gradient_scaling_path_trains():
     assert np.isfinite(losses).all() and losses[-1] < losses[0]
     assert any(not torch.equal(a, b) for a, b in zip(before, net.module_.parameters()))
     assert not hasattr(net, "grad_scaler_")  # released after training
+
+
+def test_compile_runs_training_batches_through_the_compiled_module(monkeypatch):
+    calls = {"compiled": 0, "forward": 0}
+
+    def fake_compile(module, **kwargs):
+        # stands in for torch.compile (whose real compilation takes tens of seconds)
+        def forward(*args, **kw):
+            calls["forward"] += 1
+            return module(*args, **kw)
+
+        calls["compiled"] += 1
+        return forward
+
+    monkeypatch.setattr(torch, "compile", fake_compile)
+    X = make_arc(64)
+    est = make_estimator(
+        AutoencoderTransformer, compile=True, early_stopping=False, max_epochs=2
+    ).fit(X)
+    assert calls["compiled"] == 1
+    assert calls["forward"] == 2 * 2  # 64 rows / batch 32, two epochs
+    # the fitted net keeps the plain module: its state dict and pickles are unchanged
+    assert not hasattr(est.net_, "_compiled_forward")
+    assert_array_equal(pickle.loads(pickle.dumps(est)).transform(X), est.transform(X))
+    plain = make_estimator(AutoencoderTransformer, early_stopping=False, max_epochs=2).fit(X)
+    assert_array_equal(est.transform(X), plain.transform(X))
