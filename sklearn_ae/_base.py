@@ -21,7 +21,13 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from skorch.callbacks import ProgressBar
 
 from ._compat import HasMethods, Interval, StrOptions, _fit_context
-from ._device import fork_rng_devices, loadable_device, resolve_device, resolve_precision
+from ._device import (
+    fork_rng_devices,
+    loadable_device,
+    loadable_precision,
+    resolve_device,
+    resolve_precision,
+)
 from ._net import (
     ArrayData,
     AutoencoderNet,
@@ -466,6 +472,12 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             callbacks=self._callbacks(valid_idx),
         )
         self.net_.initialize_callbacks()
+        # a warm start trains with the parameters as they are now (set_params after fit)
+        self.net_.max_epochs = self.max_epochs
+        self.net_.batch_size = self.batch_size
+        self.net_.lr = self.lr
+        for group in self.net_.optimizer_.param_groups:
+            group["lr"] = self.lr
 
     def _setup(self, X):
         """Resolve parameters and the data's scaling: everything a fresh fit starts from."""
@@ -894,6 +906,14 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         super().__setstate__(state)
         if "device_" in self.__dict__:
             self.device_ = loadable_device(self.device_)
+            self._fit_precision_to_device()
+
+    def _fit_precision_to_device(self):
+        """After loading onto another device: a precision it cannot train in falls back."""
+        if "precision_" in self.__dict__:
+            self.precision_ = loadable_precision(self.precision_, self.device_)
+            if "net_" in self.__dict__:
+                self.net_.precision = self.precision_
 
 
 def _ratio(residual, total):

@@ -56,6 +56,14 @@ def loadable_device(device):
     return device
 
 
+def loadable_precision(precision, device):
+    """The training precision a model loaded onto ``device`` can continue with: float16
+    (CUDA only) becomes float32 on the CPU."""
+    if precision == "float16" and not device.startswith("cuda"):
+        return "float32"
+    return precision
+
+
 def fork_rng_devices(device):
     """Devices whose RNG state ``torch.random.fork_rng`` must save and restore."""
     if device.startswith("cuda"):

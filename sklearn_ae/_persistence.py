@@ -255,6 +255,7 @@ def load(path):
         )
     est._module_start_spec = spec
     est.device_ = _device.loadable_device(est.device_)
+    est._fit_precision_to_device()
 
     state = {
         key[len(_MODULE_PREFIX):]: value

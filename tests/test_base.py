@@ -443,3 +443,12 @@ def test_failed_refit_drops_the_old_network(X_small):
         est.fit(X_small)
     with pytest.raises(NotFittedError):
         est.transform(X_small)
+
+
+@each_estimator
+def test_warm_start_trains_with_the_parameters_set_after_fit(Estimator, X_small):
+    est = make_estimator(Estimator, max_epochs=3, early_stopping=False).fit(X_small)
+    est.set_params(warm_start=True, max_epochs=2, lr=0.005, batch_size=7).fit(X_small)
+    assert est.n_iter_ == 5
+    assert est.net_.optimizer_.param_groups[0]["lr"] == 0.005
+    assert est.net_.history[-1, "train_batch_count"] == -(-60 // 7)

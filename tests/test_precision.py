@@ -183,3 +183,14 @@ def test_compile_runs_training_batches_through_the_compiled_module(monkeypatch):
     assert_array_equal(pickle.loads(pickle.dumps(est)).transform(X), est.transform(X))
     plain = make_estimator(AutoencoderTransformer, early_stopping=False, max_epochs=2).fit(X)
     assert_array_equal(est.transform(X), plain.transform(X))
+
+
+def test_float16_model_falls_back_to_float32_when_loaded_on_cpu():
+    # a model trained in float16 on a GPU, unpickled where only the CPU is left
+    X = make_arc(60)
+    est = make_estimator(AutoencoderTransformer).fit(X)
+    est.precision_, est.net_.precision = "float16", "float16"
+    clone = pickle.loads(pickle.dumps(est))
+    assert clone.precision_ == "float32" and clone.net_.precision == "float32"
+    clone.set_params(warm_start=True, max_epochs=1).fit(X)  # trains on without CUDA
+    assert clone.n_iter_ == est.n_iter_ + 1
