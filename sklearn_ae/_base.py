@@ -34,6 +34,7 @@ from ._net import (
     EarlyStoppingFromStart,
     IndexSplit,
     StopOnNonFiniteLoss,
+    TailSplit,
     TensorData,
 )
 from .losses import hoyer_sparsity
@@ -400,19 +401,24 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         streaming = _is_memmap(X)
-        Xs = None if streaming else self._scale(X)
-        data = self._training_data(X, Xs)
         valid_idx = self._validation_indices(X.shape[0], rng)
+        order = None
+        if valid_idx is not None and not streaming:
+            # training rows first, validation rows last: the split is then two views of
+            # one tensor instead of two gathered copies
+            order = np.concatenate([np.delete(np.arange(X.shape[0]), valid_idx), valid_idx])
+        Xs = None if streaming else self._scale_rows(X, order)
+        data = self._training_data(X, Xs, order)
 
         with self._seeded(seed):
             if not continuing:
                 if streaming:
                     Xs = self._scale(_sample_rows(X, _STREAMING_PCA_ROWS, seed))
                 module = self._build_module(Xs, X.shape[1])
-                self.net_ = self._make_net(module, valid_idx)
+                self.net_ = self._make_net(module, valid_idx, streaming)
                 self.net_.initialize()
             else:
-                self._reset_net_split(valid_idx)
+                self._reset_net_split(valid_idx, streaming)
             self._train_or_forget(data, forget=not continuing)
         self._record_history()
         self._record_explained_variance(X, valid_idx)
@@ -453,7 +459,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         # a fresh shuffle for every chunk, still reproducible from random_state
         seed = (int(rng.randint(np.iinfo(np.int32).max)) + 7919 * getattr(self, "n_iter_", 0))
         seed %= np.iinfo(np.int32).max
-        Xs = self._scale(X)
+        Xs = self._scale_rows(X)
         with self._seeded(seed):
             if first:
                 self.net_ = self._make_net(self._build_module(Xs, X.shape[1]), None)
@@ -465,10 +471,18 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self._record_explained_variance(X, None)
         return self
 
-    def _reset_net_split(self, valid_idx):
+    @staticmethod
+    def _train_split(valid_idx, streaming=False):
+        """skorch ``train_split`` for ``valid_idx``: the last rows of in-memory data (see
+        ``fit``), the given rows of a streamed memmap."""
+        if valid_idx is None:
+            return None
+        return IndexSplit(valid_idx) if streaming else TailSplit(valid_idx)
+
+    def _reset_net_split(self, valid_idx, streaming=False):
         """Point a fitted net at a new validation split (or none) and fresh callbacks."""
         self.net_.set_params(
-            train_split=None if valid_idx is None else IndexSplit(valid_idx),
+            train_split=self._train_split(valid_idx, streaming),
             callbacks=self._callbacks(valid_idx),
         )
         self.net_.initialize_callbacks()
@@ -555,11 +569,23 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             scaled = ((X - self.mean_) / self.scale_).astype(np.float32, copy=False)
         return np.ascontiguousarray(scaled)
 
-    def _training_data(self, X, Xs):
+    def _scale_rows(self, X, order=None, scale=True):
+        """``_scale(X[order])`` (or the rows as float32, ``scale=False``) built chunk by
+        chunk into one float32 array, without float64 temporaries of the whole data."""
+        n = X.shape[0] if order is None else len(order)
+        out = np.empty((n, X.shape[1]), dtype=np.float32)
+        step = max(1, _STATS_CHUNK_BYTES // (8 * max(1, X.shape[1])))
+        for start in range(0, n, step):
+            rows = X[start : start + step] if order is None else X[order[start : start + step]]
+            out[start : start + len(rows)] = self._scale(rows) if scale else rows
+        return out
+
+    def _training_data(self, X, Xs, order=None):
         """Inputs and targets for the net; targets depend on the loss.
 
-        In-memory data become tensors on the training device once; a memmap (``Xs`` is
-        None) is read, scaled and moved one batch at a time.
+        In-memory data become tensors on the training device once (``Xs``: the scaled
+        rows ``X[order]``); a memmap (``Xs`` is None) is read, scaled and moved one batch
+        at a time.
         """
         if Xs is None:
             return ArrayData(
@@ -568,7 +594,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         try:
             inputs = torch.as_tensor(Xs, device=self.device_)
             if self.loss == "bce":
-                targets = torch.tensor(X, dtype=torch.float32, device=self.device_)
+                targets = torch.as_tensor(
+                    self._scale_rows(X, order, scale=False), device=self.device_
+                )
             else:
                 targets = inputs
         except torch.cuda.OutOfMemoryError as exc:
@@ -615,7 +643,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             callbacks.append(cb if isinstance(cb, tuple) else (f"user_{i}", cb))
         return callbacks
 
-    def _make_net(self, module, valid_idx):
+    def _make_net(self, module, valid_idx, streaming=False):
         optimizer = self.optimizer
         optimizer_params = {}
         if isinstance(optimizer, str):
@@ -635,7 +663,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             lr=self.lr,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
-            train_split=None if valid_idx is None else IndexSplit(valid_idx),
+            train_split=self._train_split(valid_idx, streaming),
             callbacks=self._callbacks(valid_idx),
             device=self.device_,
             verbose=int(self.verbose),

@@ -149,6 +149,24 @@ class IndexSplit:
         )
 
 
+class TailSplit:
+    """A skorch ``train_split`` that holds out the last ``len(valid_idx)`` rows, as views.
+
+    The estimator puts the validation rows (``valid_idx``, row numbers in the caller's
+    ``X``) last when it builds the training tensor, so neither part is copied.
+    """
+
+    def __init__(self, valid_idx):
+        self.valid_idx = valid_idx
+
+    def __call__(self, dataset, y=None):
+        n_train = len(dataset) - len(self.valid_idx)
+        return (
+            TensorData(dataset.X[:n_train], dataset.y[:n_train]),
+            TensorData(dataset.X[n_train:], dataset.y[n_train:]),
+        )
+
+
 class EarlyStoppingFromStart(EarlyStopping):
     """skorch's ``EarlyStopping`` that also counts the untrained model as a candidate.
 

@@ -11,6 +11,7 @@ from sklearn_ae._net import (
     AutoencoderNet,
     EarlyStoppingFromStart,
     IndexSplit,
+    TailSplit,
     TensorBatches,
     TensorData,
 )
@@ -209,3 +210,13 @@ def test_early_stopping_without_validation_data_behaves_like_skorch(seeded):
     net = _net(callbacks=[("es", EarlyStoppingFromStart(monitor="train_loss", patience=2))])
     net.fit(_train_data())
     assert len(net.history) == 3
+
+
+def test_tail_split_returns_views_of_the_last_rows():
+    X = torch.arange(20.0).reshape(10, 2)
+    train, valid = TailSplit(np.array([3, 7]))(TensorData(X, X))
+    assert len(train) == 8 and len(valid) == 2
+    assert torch.equal(valid.X, X[8:]) and torch.equal(train.X, X[:8])
+    # views: no copy of the training data
+    assert train.X.data_ptr() == X.data_ptr()
+    assert valid.X.data_ptr() == X[8:].data_ptr()

@@ -62,7 +62,9 @@ def test_inference_batch_size_does_not_change_outputs(Estimator):
     assert est.score_samples(X).shape == (50,)
     assert_allclose(codes7, codes, rtol=1e-6, atol=1e-6)
     assert_allclose(recon7, recon, rtol=1e-6, atol=1e-6)
-    assert_allclose(est.score_samples(X), scores, rtol=1e-6, atol=1e-6)
+    # the ELBO sums float32 terms over features in kernels whose order depends on the
+    # batch's shape: agreement to ~1e-6 relative, not to the last bit
+    assert_allclose(est.score_samples(X), scores, rtol=1e-5, atol=1e-6)
     assert_allclose(est.reconstruct(X), full, rtol=1e-6, atol=1e-6)
 
 

@@ -1,0 +1,64 @@
+"""Smoke run of benchmarks/bench_scale.py: tiny sizes, every case in its own subprocess."""
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+
+import bench_scale  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    out = tmp_path_factory.mktemp("scale")
+    result = bench_scale.main([
+        "--rows", "2000", "--fit-rows", "1000", "--features", "20", "--n-components", "5",
+        "--model-rows", "500",
+        "--threads", "1", "--jobs", "3", "--quick", "--out", str(out), "--tmp-dir", str(out),
+    ])
+    return out, result
+
+
+def test_every_case_is_measured(smoke):
+    out, result = smoke
+    data = json.loads((out / "scale.json").read_text())
+    assert [r["case"] for r in data["results"]] == list(bench_scale.CASES)
+    assert data["command"].startswith("python benchmarks/bench_scale.py --rows 2000")
+    assert {"torch", "cpu_model", "torch_threads"} <= set(data["environment"])
+    for r in data["results"]:
+        assert r["rows_per_s"] > 0, r
+        assert r["seconds"] > 0, r
+        assert r["peak_rss_gb"] >= r["baseline_rss_gb"] > 0, r
+        assert r["peak_rss_anon_gb"] > 0, r
+        assert r["torch_threads"] == 1, r
+    by = {r["case"]: r for r in data["results"]}
+    assert by["transform"]["rows"] == 2000
+    assert by["transform"]["output_gb"] == pytest.approx(2000 * 5 * 4 / 1e9)
+    assert by["inverse_transform"]["output_gb"] == pytest.approx(2000 * 20 * 4 / 1e9)
+    assert by["score_samples"]["output_gb"] == pytest.approx(2000 * 8 / 1e9)
+    for case in bench_scale.FIT_CASES:
+        assert by[case]["rows"] == 1000
+        assert by[case]["epochs"] >= 1
+    # the temporary .npy file and model are cleaned up
+    assert not list(out.glob("bench_scale_*"))
+
+
+def test_markdown_table_is_written(smoke):
+    out, _ = smoke
+    md = (out / "scale.md").read_text()
+    assert md.startswith("# Scale: memory and throughput")
+    assert "| case " in md and "peak - baseline GB" in md
+    for case in bench_scale.CASES:
+        assert f"| {case} " in md
+
+
+def test_fill_uniform_is_the_same_in_memory_and_in_a_file(tmp_path):
+    import numpy as np
+
+    X = bench_scale.make_rows(50, 7)
+    path = bench_scale.write_npy(tmp_path / "x.npy", 50, 7)
+    np.testing.assert_array_equal(np.load(path, mmap_mode="r"), X)
+    assert X.dtype == np.float32 and 0 <= X.min() and X.max() < 1
