@@ -150,6 +150,27 @@ def run_defaults(args, X, X_test):
     return out
 
 
+def run_compile(args, X, X_test):
+    """compile=True against compile=False per precision: the whole fit, the first epoch
+    (which pays the compilation) and the steady state (median of the later epochs)."""
+    out = {}
+    n = len(X)
+    for precision in ("float32", "bfloat16"):
+        for compiled in (False, True):
+            est = estimator(precision, args.epochs, args.batch_size, args.seed, args.device)
+            est.set_params(compile=compiled)
+            est, seconds = timed(lambda: est.fit(X), args.device)
+            durations = [float(d) for d in est.net_.history[:, "dur"]]
+            out[f"{precision}{'_compiled' if compiled else ''}"] = {
+                "fit_s": seconds,
+                "first_epoch_s": durations[0],
+                "steady_samples_per_s": n / statistics.median(durations[1:]),
+                "test_mse": mse(est, X_test),
+            }
+            print(f"compile={compiled} {precision}: {seconds:.1f} s", flush=True)
+    return out
+
+
 def run_large(args, X, X_test):
     """60,000 tiled rows through 784-1000-500-250-30 for --epochs, timed end to end."""
     rng = np.random.RandomState(args.seed)
@@ -219,6 +240,14 @@ def report(result):
             f"{d['bfloat16']['test_mse']:.4g} ({d['bfloat16']['fit_s']:.1f} s): "
             f"{100 * d['mse_change']:+.2f}%"
         )
+    if result.get("compile"):
+        comp = result["compile"]
+        headers = ["variant", "fit s", "first epoch s", "steady-state samples/s", "test MSE"]
+        rows = [[name, fmt(v["fit_s"], ".1f"), fmt(v["first_epoch_s"], ".2f"),
+                 fmt(v["steady_samples_per_s"], ".0f"), fmt(v["test_mse"], ".4g")]
+                for name, v in comp.items()]
+        print(f"\ntorch.compile ({cfg['epochs']} epochs per fit)")
+        print(markdown_table(headers, rows))
     if result.get("large"):
         big = result["large"]
         headers = ["precision", "fit s", "samples/s", "training TFLOP/s",
@@ -246,6 +275,8 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--defaults", action="store_true",
                         help="also compare held-out MSE with the default estimator")
+    parser.add_argument("--compile", action="store_true",
+                        help="also time compile=True against compile=False")
     parser.add_argument("--large", action="store_true",
                         help="only the large run (60,000 rows, 784-1000-500-250-30)")
     parser.add_argument("--large-rows", type=int, default=60_000)
@@ -289,6 +320,8 @@ def main(argv=None):
         result.update(rounds=rounds, summary=summary)
         if args.defaults:
             result["defaults"] = run_defaults(args, X, X_test)
+        if args.compile:
+            result["compile"] = run_compile(args, X, X_test)
     report(result)
     name = "precision_large.json" if args.large else "precision.json"
     print(f"wrote {write_json(args.out or RESULTS_DIR / name, result)}")

@@ -63,8 +63,9 @@ _FUSED_OPTIMIZERS = {"adam", "adamw", "sgd"}
 # a memmap is not loaded whole: its PCA start comes from this many random rows
 _STREAMING_PCA_ROWS = 20_000
 
-# rows of float64 work space per chunk when computing column statistics (~64 MB)
-_STATS_CHUNK_BYTES = 64 * 2**20
+# float64 work space per chunk of rows (column statistics, scaling): small enough to stay
+# in cache and spare page faults, large enough to amortise the per-chunk calls
+_STATS_CHUNK_BYTES = 2 * 2**20
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 

@@ -44,3 +44,19 @@ def test_large_run_reports_a_fraction_of_the_matmul_peak(tmp_path, monkeypatch):
         run = large[precision]
         assert run["fraction_of_matmul_peak"] == run["training_flop_per_s"] / 1e12
         assert 0 < run["fraction_of_matmul_peak"] < 1
+
+
+def test_compile_comparison_reports_each_variant(tmp_path, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch, "compile", lambda module, **kw: module)  # no real compiling
+    out = tmp_path / "precision.json"
+    bench_precision.main(
+        ["--n-train", "300", "--epochs", "2", "--rounds", "1", "--threads", "1",
+         "--compile", "--out", str(out)]
+    )
+    compiled = json.loads(out.read_text())["compile"]
+    assert set(compiled) == {"float32", "float32_compiled", "bfloat16", "bfloat16_compiled"}
+    for variant in compiled.values():
+        assert variant["fit_s"] > variant["first_epoch_s"] > 0
+        assert variant["steady_samples_per_s"] > 0
