@@ -176,7 +176,10 @@ def run_large(args, X, X_test):
     rng = np.random.RandomState(args.seed)
     reps = -(-args.large_rows // len(X))
     X_big = np.tile(X, (reps, 1))[: args.large_rows]
-    X_big = np.clip(X_big + rng.normal(0, 2.0, X_big.shape), 0, 255).astype(np.float32)
+    # jitter of 1% of the data's range (2.5 grey levels of 255), kept inside the range
+    lo, hi = float(X.min()), float(X.max())
+    X_big = np.clip(X_big + rng.normal(0, 0.01 * (hi - lo), X_big.shape), lo, hi)
+    X_big = X_big.astype(np.float32)
     out = {"rows": len(X_big), "epochs": args.epochs, "network": "784-1000-500-250-30"}
     for precision in ("float32", "bfloat16"):
         est, seconds = timed(
