@@ -39,6 +39,7 @@ from pathlib import Path
 import numpy as np
 
 from _common import RESULTS_DIR, environment, fmt, markdown_table, set_threads, timed, write_json
+from metrics import _can_reset_hwm, _malloc_trim
 
 HIDDEN = (512, 256)
 N_COMPONENTS = 30
@@ -71,23 +72,9 @@ def status_kib():
     return out
 
 
-def malloc_trim():
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
-
-
-def reset_peak():
-    """Reset VmHWM to the current RSS; False where the kernel does not allow it."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
+# glibc's trim and the VmHWM reset are the suite's (metrics.py)
+malloc_trim = _malloc_trim
+reset_peak = _can_reset_hwm
 
 
 class Sampler:

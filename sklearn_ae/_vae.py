@@ -130,18 +130,12 @@ default="adamw"
     sparsity_target : float, default=0.05
         Target mean activation of ``sparsity="kl"``.
     inference_batch_size : int, default=4096
-        Rows per forward pass in :meth:`transform`, :meth:`inverse_transform`,
-        :meth:`score_samples` and the other inference methods, independent of the training
-        ``batch_size``. Outputs are written into one preallocated array, so peak memory is
-        about input + output + one batch's intermediates.
+        Rows per forward pass at inference (:meth:`transform`, :meth:`score_samples`,
+        ...), independent of ``batch_size``.
     precision : {"float32", "bfloat16", "float16", "auto"}, default="float32"
-        Training precision. ``"bfloat16"``: mixed precision (``torch.autocast``; weights
-        and optimizer state stay float32, losses are computed in float32) with torch's
-        fused optimizer step. ``"float16"``: autocast with gradient scaling, CUDA only.
-        ``"auto"``: bfloat16 where the hardware runs it natively (a CUDA device with
-        bfloat16, or a CPU with AVX512-BF16 or AMX), float32 elsewhere. Inference runs in
-        float32 whatever the training precision, and outputs stay float32. See
-        ``docs/precision.md`` for speed and accuracy measured against float32. The value
+        Training precision (``"bfloat16"``: autocast mixed precision; ``"auto"``: bfloat16
+        where the hardware runs it natively), as for
+        :class:`~sklearn_ae.AutoencoderTransformer`; inference runs in float32. The value
         used is ``precision_``.
     compile : bool, default=False
         Train through ``torch.compile``, as for
