@@ -487,12 +487,18 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             callbacks=self._callbacks(valid_idx),
         )
         self.net_.initialize_callbacks()
-        # a warm start trains with the parameters as they are now (set_params after fit)
-        self.net_.max_epochs = self.max_epochs
-        self.net_.batch_size = self.batch_size
-        self.net_.lr = self.lr
-        for group in self.net_.optimizer_.param_groups:
+        # a warm start trains with the parameters as they are now (set_params after fit);
+        # the network, its optimizer (kind, fused or not) and the scaling stay as fitted
+        self.precision_ = resolve_precision(self.precision, self.device_)
+        self.weight_decay_ = self._resolve_weight_decay()
+        net = self.net_
+        net.max_epochs, net.batch_size, net.lr = self.max_epochs, self.batch_size, self.lr
+        net.precision, net.compile_module = self.precision_, self.compile
+        net.verbose = int(self.verbose)
+        for group in net.optimizer_.param_groups:
             group["lr"] = self.lr
+            if "weight_decay" in group:
+                group["weight_decay"] = self.weight_decay_
 
     def _setup(self, X):
         """Resolve parameters and the data's scaling: everything a fresh fit starts from."""
@@ -516,6 +522,25 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """A forked torch RNG seeded with ``seed``: the caller's random state is left alone."""
         return _seeded_rng(self.device_, seed)
 
+    def _keep_complete_epochs(self, failed):
+        """Drop an unfinished epoch from the history and put the weights back in step."""
+        history = self.net_.history
+        callbacks = dict(self.net_.callbacks_)
+        guard = callbacks["non_finite_guard"]
+        if guard.stopped_ is not None:
+            # the guard already restored the weights of the epoch before the divergence
+            del history[guard.stopped_[0] - 1 :]
+            return guard
+        required = ["train_loss"] + (["valid_loss"] if self.net_.train_split else [])
+        if len(history) and any(key not in history[-1] for key in required):
+            del history[-1]
+            # after Ctrl-C skorch has run on_train_end: early stopping has loaded its best
+            # weights; otherwise (no early stopping, or an error) the last complete
+            # epoch's are put back
+            if failed or "early_stopping" not in callbacks:
+                guard.restore(self.net_)
+        return guard
+
     def _train_or_forget(self, data, forget, epochs=None):
         """:meth:`_train`; if it fails and ``forget``, the estimator is left unfitted."""
         try:
@@ -527,32 +552,33 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             raise
 
     def _train(self, data, epochs=None):
-        """Run skorch's training loop; turn its faults into clear messages."""
+        """Run skorch's training loop; turn its faults into clear messages.
+
+        Whatever ends training, the history keeps complete epochs only and the weights
+        match it: an interrupted epoch (Ctrl-C, an error) is dropped and the weights of the
+        last complete epoch are put back, unless early stopping restored its best ones.
+        """
         try:
             if epochs is None:
                 self.net_.partial_fit(data)
             else:
                 self.net_.partial_fit(data, epochs=epochs)
         except torch.cuda.OutOfMemoryError as exc:
+            self._keep_complete_epochs(failed=True)
             raise torch.cuda.OutOfMemoryError(
                 f"{self.device_} ran out of memory while training with "
                 f"batch_size={self.batch_size}; lower batch_size (or the hidden layer "
                 f"sizes), or fit on device='cpu'. Original error: {exc}"
             ) from exc
-        history = self.net_.history
-        guard = dict(self.net_.callbacks_)["non_finite_guard"]
-        if guard.stopped_ is not None:
-            # the diverged epoch's weights were replaced by those of the epoch before
-            del history[guard.stopped_[0] - 1 :]
-        else:
-            required = ["train_loss"] + (["valid_loss"] if self.net_.train_split else [])
-            if len(history) and any(key not in history[-1] for key in required):
-                # interrupted mid-epoch (Ctrl-C): keep complete epochs only
-                del history[-1]
+        except BaseException:
+            self._keep_complete_epochs(failed=True)
+            raise
+        guard = self._keep_complete_epochs(failed=False)
         if guard.stopped_ is not None:
             epoch, kind, value = guard.stopped_
             stopper = dict(self.net_.callbacks_).get("early_stopping")
-            kept = len(history) if stopper is None else min(stopper.best_epoch_, len(history))
+            n_epochs = len(self.net_.history)
+            kept = n_epochs if stopper is None else min(stopper.best_epoch_, n_epochs)
             warnings.warn(
                 f"Training diverged: the {kind} loss became {value} in epoch {epoch}. "
                 f"Training stopped and kept the finite weights of epoch {kept}"

@@ -91,7 +91,7 @@ def resolve_precision(precision, device):
     """
     cuda = device.startswith("cuda")
     if precision == "auto":
-        native = torch.cuda.is_bf16_supported() if cuda else cpu_has_native_bfloat16()
+        native = cuda_has_bfloat16(device) if cuda else cpu_has_native_bfloat16()
         return "bfloat16" if native else "float32"
     if precision == "float16" and not cuda:
         raise ValueError(
@@ -99,7 +99,7 @@ def resolve_precision(precision, device):
             "use precision='bfloat16' (or 'auto')."
         )
     if precision == "bfloat16":
-        if cuda and not torch.cuda.is_bf16_supported():
+        if cuda and not cuda_has_bfloat16(device):
             raise ValueError(
                 f"precision='bfloat16' is not supported by {device!r}; use 'float16' or "
                 "'float32'."
@@ -110,6 +110,12 @@ def resolve_precision(precision, device):
                 "AMX): torch emulates it, and training runs much slower than in float32. "
                 "precision='auto' picks float32 here.",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
     return precision
+
+
+def cuda_has_bfloat16(device):
+    """Whether the CUDA device named ``device`` (not just the current one) has bfloat16
+    tensor cores (compute capability 8.0, Ampere, or newer)."""
+    return torch.cuda.get_device_capability(torch.device(device))[0] >= 8

@@ -12,6 +12,7 @@ import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping
 
+from ._device import fork_rng_devices
 from .losses import (
     kl_sparsity,
     kl_standard_normal,
@@ -209,12 +210,17 @@ class StopOnNonFiniteLoss(Callback):
         self._save(net)
 
     def _save(self, net):
-        self.module_state_ = copy.deepcopy(net.module_.state_dict())
-        self.optimizer_state_ = copy.deepcopy(net.optimizer_.state_dict())
+        # kept on the CPU: on a GPU, copies of Adam's state would triple the model's memory
+        self.module_state_ = _cpu_copy(net.module_.state_dict())
+        self.optimizer_state_ = _cpu_copy(net.optimizer_.state_dict())
 
-    def _stop(self, net, kind, value):
+    def restore(self, net):
+        """Put the last saved module and optimizer state back."""
         net.module_.load_state_dict(self.module_state_)
         net.optimizer_.load_state_dict(self.optimizer_state_)
+
+    def _stop(self, net, kind, value):
+        self.restore(net)
         self.stopped_ = (len(net.history), kind, value)
         self._last_batch = None
         raise KeyboardInterrupt
@@ -229,7 +235,10 @@ class StopOnNonFiniteLoss(Callback):
 
     def on_epoch_end(self, net, **kwargs):
         if "valid_loss" not in net.history[-1] and self._last_batch is not None:
-            value = net.validation_step(self._last_batch)["loss"].item()
+            # forked RNG: the VAE draws z in this forward pass, and the check must not
+            # shift the training draws
+            with torch.random.fork_rng(devices=fork_rng_devices(str(net.device))):
+                value = net.validation_step(self._last_batch)["loss"].item()
             if not math.isfinite(value):
                 self._stop(net, "training", value)
         self._last_batch = None
@@ -445,6 +454,17 @@ class AutoencoderNet(NeuralNet):
             total += step["loss"].item() * len(batch[0])
             count += len(batch[0])
         return total / count
+
+
+def _cpu_copy(obj):
+    """A copy of a (nested) state dict with every tensor on the CPU."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().to("cpu", copy=True)
+    if isinstance(obj, dict):
+        return {key: _cpu_copy(value) for key, value in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_cpu_copy(value) for value in obj)
+    return copy.deepcopy(obj)
 
 
 def _to_float32(t):

@@ -143,7 +143,11 @@ def save(estimator, path):
         "sklearn_ae_version": str(version),
         "params": _dumps(_encode_params(estimator.get_params(deep=False))),
         "attributes": _dumps(attributes),
-        "history": _dumps(_encode(list(estimator.net_.history), "the training history")),
+        # per-epoch entries only: the per-batch losses would make the header grow with
+        # the number of batches (safetensors caps it at 100 MB)
+        "history": _dumps(
+            _encode(_epoch_history(estimator.net_.history), "the training history")
+        ),
         "module_start_spec": _dumps(
             _encode(getattr(estimator, "_module_start_spec", None), "the module's start spec")
         ),
@@ -177,8 +181,8 @@ def load(path):
         If ``path`` does not exist.
     ValueError
         If the file is not a valid sklearn_ae model file (truncated, not safetensors,
-        written by something else), its checksum does not match its contents (modified or
-        corrupted), it was written in a newer ``format_version``, it names a class outside
+        written by something else), its checksum does not match its contents (corrupted,
+        or edited without recomputing it: the checksum is no signature), it was written in a newer ``format_version``, it names a class outside
         the whitelist, or its weights do not fit the architecture it describes.
 
     Warns
@@ -243,7 +247,9 @@ def load(path):
                 "fitted attribute that can be restored."
             )
         setattr(est, attr, value)
-    for required in ("n_features_in_", "device_"):
+    # everything the network and inference read; a file without one is refused here
+    # rather than failing later with an AttributeError
+    for required in _REQUIRED_ATTRIBUTES:
         if not hasattr(est, required):
             raise ValueError(
                 f"{path!r} is not a valid sklearn_ae model file: the fitted attribute "
@@ -252,6 +258,10 @@ def load(path):
     if not isinstance(est.device_, str) or not _DEVICE_RE.match(est.device_):
         raise ValueError(
             f"{path!r} is not a valid sklearn_ae model file: device_={est.device_!r}."
+        )
+    if est.precision_ not in ("float32", "bfloat16", "float16"):
+        raise ValueError(
+            f"{path!r} is not a valid sklearn_ae model file: precision_={est.precision_!r}."
         )
     est._module_start_spec = spec
     est.device_ = _device.loadable_device(est.device_)
@@ -281,14 +291,31 @@ def load(path):
             ) from exc
         # a placeholder split: a warm-start fit sets the split for its own data
         valid_idx = np.array([0]) if est.early_stopping else None
-        est.net_ = est._make_net(module, valid_idx)
-        est.net_.initialize()
+        try:
+            est.net_ = est._make_net(module, valid_idx)
+            est.net_.initialize()
+        except Exception as exc:
+            est.__dict__.pop("net_", None)
+            raise ValueError(
+                f"Cannot load {path!r}: its fitted attributes do not describe a usable "
+                f"model: {exc!r}"
+            ) from exc
     # skorch moved (and may have copied) the module; the optimizer holds its parameters,
     # so fill them in place
     est.net_.module_.load_state_dict(state, strict=True)
     est.net_.module_.eval()
     est.net_.history = history
     return est
+
+
+_REQUIRED_ATTRIBUTES = (
+    "n_features_in_", "device_", "precision_", "mean_", "scale_", "data_min_", "data_max_",
+    "hidden_layer_sizes_", "image_shape_", "weight_decay_",
+)
+
+
+def _epoch_history(history):
+    return [{key: value for key, value in row.items() if key != "batches"} for row in history]
 
 
 # ------------------------------------------------------------------- the checksum

@@ -279,3 +279,46 @@ def test_huge_inputs_raise_or_stay_finite(Estimator, X_small):
         assert "non-finite" in str(exc)
     else:
         assert np.all(np.isfinite(out))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_interrupt_without_early_stopping_keeps_last_complete_epoch(Estimator, X_small):
+    # the weights must match the history: those of epoch 1, not the mid-epoch-2 ones
+    rec, snapshots = recorder()
+    est = make_estimator(
+        Estimator, max_epochs=5, early_stopping=False, callbacks=[rec, InterruptAt(2)]
+    ).fit(X_small)
+    assert est.n_iter_ == 1
+    assert_weights_equal(est.net_.module_.state_dict(), snapshots[1])
+
+
+class FailOnceAt(Callback):
+    """Raises ``RuntimeError`` after the first training batch of epoch ``epoch``, once
+    per process (a transient fault: the next fit runs normally)."""
+
+    failed = {}
+
+    def __init__(self, key, epoch=2):
+        self.key, self.epoch = key, epoch
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training and len(net.history) == self.epoch and not self.failed.get(self.key):
+            self.failed[self.key] = True
+            raise RuntimeError("transient fault")
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_a_failed_warm_start_leaves_a_model_that_trains_on(Estimator, X_small):
+    est = make_estimator(Estimator, max_epochs=2, early_stopping=False).fit(X_small)
+    before = copy.deepcopy(est.net_.module_.state_dict())
+    est.set_params(warm_start=True, callbacks=[FailOnceAt(next(_keys), epoch=3)])
+    with pytest.raises(RuntimeError, match="transient fault"):
+        est.fit(X_small)
+    # the unfinished epoch 3 is gone from the history, and its partial step with it
+    assert len(est.net_.history) == 2
+    assert_weights_equal(est.net_.module_.state_dict(), before)
+    est.fit(X_small)  # the fault was transient: training goes on
+    assert est.n_iter_ == 4 and np.all(np.isfinite(est.loss_curve_))
+    est.partial_fit(X_small)
+    assert est.n_iter_ == 5
+    assert_usable(est, X_small)

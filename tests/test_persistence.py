@@ -1,5 +1,6 @@
 """Tests for the safe persistence format (sklearn_ae.save / sklearn_ae.load)."""
 
+import copy
 import json
 import pathlib
 import pickle
@@ -433,3 +434,28 @@ def test_invalid_params_raise(saved):
     _rewrite(path, metadata, tensors)
     with pytest.raises(ValueError, match="lr"):
         load(path)
+
+
+def test_missing_or_bad_fitted_attributes_are_refused(tmp_path):
+    X = np.random.RandomState(0).rand(40, 5)
+    est = make_estimator(AutoencoderTransformer).fit(X)
+    for name, value in (("precision_", None), ("precision_", "float64"), ("scale_", None)):
+        saved = copy.copy(est)
+        if value is None:
+            saved.__dict__.pop(name)
+        else:
+            setattr(saved, name, value)
+        path = tmp_path / f"{name}-{value}.safetensors"
+        save(saved, path)
+        with pytest.raises(ValueError, match="not a valid sklearn_ae model file|usable"):
+            load(path)
+
+
+def test_history_is_saved_per_epoch_without_batches(tmp_path):
+    X = np.random.RandomState(0).rand(40, 5)
+    est = make_estimator(AutoencoderTransformer).fit(X)
+    save(est, tmp_path / "m.safetensors")
+    loaded = load(tmp_path / "m.safetensors")
+    assert len(loaded.history_) == len(est.history_)
+    assert all("batches" not in row for row in loaded.history_)
+    assert loaded.history_[:, "train_loss"] == est.history_[:, "train_loss"]

@@ -194,3 +194,15 @@ def test_float16_model_falls_back_to_float32_when_loaded_on_cpu():
     assert clone.precision_ == "float32" and clone.net_.precision == "float32"
     clone.set_params(warm_start=True, max_epochs=1).fit(X)  # trains on without CUDA
     assert clone.n_iter_ == est.n_iter_ + 1
+
+
+def test_warm_start_switches_precision_and_weight_decay(native_bf16):
+    X = make_arc(60)
+    est = make_estimator(AutoencoderTransformer, init="random", early_stopping=False).fit(X)
+    assert est.precision_ == "float32"
+    spy = _DtypeSpy(est.net_.module_)
+    est.set_params(warm_start=True, precision="bfloat16", weight_decay=0.5, max_epochs=1)
+    est.fit(X)
+    assert est.precision_ == "bfloat16" and torch.bfloat16 in spy.dtypes
+    assert est.weight_decay_ == 0.5
+    assert est.net_.optimizer_.param_groups[0]["weight_decay"] == 0.5
