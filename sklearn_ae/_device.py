@@ -8,6 +8,12 @@ import torch
 _DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
 
 
+def is_concrete_device(device):
+    """Whether ``device`` names a device (``"cpu"``, ``"cuda"``, ``"cuda:N"``), as
+    ``device_`` does after ``"auto"`` is resolved."""
+    return isinstance(device, str) and device != "auto" and bool(_DEVICE_RE.match(device))
+
+
 def resolve_device(device):
     """Turn the ``device`` parameter into a concrete torch device string.
 

@@ -14,7 +14,6 @@ marker objects ``{"__type__": ...}``; every other JSON value stands for itself.
 import hashlib
 import json
 import os
-import re
 import warnings
 from numbers import Integral, Real
 
@@ -27,6 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 from . import _device
 from ._autoencoder import AutoencoderTransformer
 from ._denoising import DenoisingAutoencoder
+from ._net import _cpu_copy
 from ._vae import VAETransformer
 
 FORMAT = "sklearn_ae"
@@ -40,7 +40,6 @@ _CLASSES = {
 _MODULE_PREFIX = "module."
 _ATTR_PREFIX = "attr."
 _MARKER = "__type__"
-_DEVICE_RE = re.compile(r"^(cpu|cuda(:\d+)?)$")
 
 # numpy dtypes stored as tensors; safetensors and torch share these exactly
 _TENSOR_DTYPES = {
@@ -116,7 +115,8 @@ def save(estimator, path):
     check_is_fitted(estimator)
 
     tensors = {
-        _MODULE_PREFIX + name: _cpu_copy(value)
+        # a private contiguous copy: safetensors refuses tensors that share storage
+        _MODULE_PREFIX + name: _cpu_copy(value).contiguous()
         for name, value in estimator.net_.module_.state_dict().items()
     }
     attributes = {}
@@ -255,7 +255,7 @@ def load(path):
                 f"{path!r} is not a valid sklearn_ae model file: the fitted attribute "
                 f"{required!r} is missing."
             )
-    if not isinstance(est.device_, str) or not _DEVICE_RE.match(est.device_):
+    if not _device.is_concrete_device(est.device_):
         raise ValueError(
             f"{path!r} is not a valid sklearn_ae model file: device_={est.device_!r}."
         )
@@ -504,11 +504,6 @@ def _on_class(est, name):
     """Whether the class defines ``name`` (a property such as ``history_``, a method):
     the file must not shadow it."""
     return any(name in vars(klass) for klass in type(est).__mro__)
-
-
-def _cpu_copy(tensor):
-    # a private copy: safetensors refuses tensors that share storage (tied weights)
-    return tensor.detach().to("cpu", copy=True).contiguous()
 
 
 def _history(entries):
