@@ -459,3 +459,18 @@ def test_history_is_saved_per_epoch_without_batches(tmp_path):
     assert len(loaded.history_) == len(est.history_)
     assert all("batches" not in row for row in loaded.history_)
     assert loaded.history_[:, "train_loss"] == est.history_[:, "train_loss"]
+
+
+_V1_FILES = pathlib.Path(__file__).parent / "data"
+
+
+@pytest.mark.parametrize(
+    "name", ["ae_pca", "ae_random", "ae_conv", "dae", "vae_pca", "vae_conv_bce"]
+)
+def test_files_written_by_0_1_0_still_load(name):
+    # written by sklearn-ae 0.1.0 (format_version 1) with the outputs it gave then
+    expected = np.load(_V1_FILES / "v1_expected.npz")
+    X = expected["X"] / 16 if name.endswith("bce") else expected["X"]
+    est = load(_V1_FILES / f"v1_{name}.safetensors")
+    np.testing.assert_allclose(est.transform(X), expected[f"{name}_transform"], atol=1e-5)
+    np.testing.assert_allclose(est.reconstruct(X), expected[f"{name}_reconstruct"], atol=1e-4)
