@@ -38,14 +38,8 @@ from ._net import (
     TensorData,
 )
 from .losses import hoyer_sparsity
-from .nn import ACTIVATIONS, pca_residual_autoencoder, plain_autoencoder
-from .nn.conv import (
-    DEFAULT_CHANNELS,
-    conv_autoencoder,
-    max_conv_layers,
-    pca_residual_conv_autoencoder,
-    torch_image_shape,
-)
+from .nn import ACTIVATIONS, build_network, max_conv_layers, torch_image_shape, write_pca_start
+from .nn.conv import DEFAULT_CHANNELS
 
 OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -208,63 +202,44 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         scaled units otherwise; dividing by this puts every code in scaled units."""
         return float(self.scale_) if self.init == "pca" else 1.0
 
-    def _build_module(self, Xs, n_features):
-        """The torch module for scaled training data ``Xs`` (a float32 numpy array).
+    def _network_options(self):
+        """Keyword arguments of :func:`~sklearn_ae.nn.build_network` that differ by member."""
+        return {}
 
-        Records the shapes of the data-derived start (``_module_start_spec``), so that a
-        module of the same architecture can be rebuilt without the data (see
-        :meth:`_module_from_spec`) and filled with saved weights.
-        """
-        start = None if self.init == "random" else self._pca_start(Xs, n_features)
-        self._module_start_spec = _start_spec(start)
-        return self._module_from_start(start, n_features)
+    def _network(self):
+        """The untrained network of the fitted sizes (weights to be trained or loaded)."""
+        return build_network(
+            self.n_features_in_,
+            self.n_components,
+            self.hidden_layer_sizes_,
+            self.activation,
+            image_shape=self.image_shape_ if self.architecture == "conv" else None,
+            residual=self.init == "pca",
+            **self._network_options(),
+        )
 
-    def _module_from_spec(self, n_features):
-        """An untrained module with the fitted architecture (weights to be loaded)."""
-        return self._module_from_start(_placeholder_start(self._module_start_spec), n_features)
+    def _build_module(self, Xs):
+        """The network for scaled training data ``Xs``, with its PCA start if asked."""
+        module = self._network()
+        if self.init == "pca":
+            n_pca = min(self.n_components, Xs.shape[1], Xs.shape[0])
+            with np.errstate(invalid="ignore", divide="ignore"):
+                # constant data: PCA's explained_variance_ratio_ divides 0 by 0, harmlessly
+                pca = PCA(n_components=n_pca, svd_solver="auto", random_state=0).fit(Xs)
+            self._write_start(module, pca)
+        return module
 
-    def _pca_start(self, Xs, n_features):
-        """Data-derived tensors of the PCA start: principal axes and score scales."""
-        n_pca = min(self.n_components, n_features, Xs.shape[0])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            # constant data: PCA's explained_variance_ratio_ divides 0 by 0, harmlessly
-            pca = PCA(n_components=n_pca, svd_solver="auto", random_state=0).fit(Xs)
+    def _write_start(self, module, pca):
+        """Write the PCA start (``pca`` fitted on the scaled data) into ``module``."""
         # directions without variance (constant pixels, rank-deficient data: a full or
         # over-complete PCA start) would get a code std of ~0, weights of ~1/0 and NaN
         # losses; they join the extra code units, whose linear path starts at zero
         var = pca.explained_variance_
         n_keep = max(1, int(np.sum(var > 1e-12 * var[0]))) if var[0] > 0 else 1
-        return {
-            "components": torch.as_tensor(pca.components_[:n_keep], dtype=torch.float32),
-            "code_std": torch.as_tensor(np.sqrt(var[:n_keep]), dtype=torch.float32),
-        }
-
-    def _module_from_start(self, start, n_features):
-        """The module for a PCA ``start`` (see :meth:`_pca_start`), or random if None."""
-        hidden = self.hidden_layer_sizes_
-        conv = self.architecture == "conv"
-        if start is None:
-            if conv:
-                return conv_autoencoder(
-                    self.image_shape_, self.n_components, hidden, self.activation
-                )
-            return plain_autoencoder(n_features, self.n_components, hidden, self.activation)
-        if conv:
-            return pca_residual_conv_autoencoder(
-                start["components"],
-                start["code_std"],
-                self.n_components,
-                self.image_shape_,
-                hidden,
-                self.activation,
-                code_unit=float(self.scale_),
-            )
-        return pca_residual_autoencoder(
-            start["components"],
-            start["code_std"],
-            self.n_components,
-            hidden,
-            self.activation,
+        write_pca_start(
+            module,
+            torch.as_tensor(pca.components_[:n_keep], dtype=torch.float32),
+            torch.as_tensor(np.sqrt(var[:n_keep]), dtype=torch.float32),
             code_unit=float(self.scale_),
         )
 
@@ -415,7 +390,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             if not continuing:
                 if streaming:
                     Xs = self._scale(_sample_rows(X, _STREAMING_PCA_ROWS, seed))
-                module = self._build_module(Xs, X.shape[1])
+                module = self._build_module(Xs)
                 self.net_ = self._make_net(module, valid_idx, streaming)
                 self.net_.initialize()
             else:
@@ -463,7 +438,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         Xs = self._scale_rows(X)
         with self._seeded(seed):
             if first:
-                self.net_ = self._make_net(self._build_module(Xs, X.shape[1]), None)
+                self.net_ = self._make_net(self._build_module(Xs), None)
                 self.net_.initialize()
             else:
                 self._reset_net_split(None)
@@ -981,27 +956,6 @@ def _ratio(residual, total):
 
 def _noop(*args, **kwargs):
     pass
-
-
-def _start_spec(start):
-    """Shapes (tensors) and values (numbers) of a module start; JSON-serialisable."""
-    if start is None:
-        return None
-    return {
-        name: list(value.shape) if isinstance(value, torch.Tensor) else value
-        for name, value in start.items()
-    }
-
-
-def _placeholder_start(spec):
-    """A start with the shapes of ``spec``: ones where tensors were (their values are
-    overwritten when saved weights are loaded; ones keep every derived weight finite)."""
-    if spec is None:
-        return None
-    return {
-        name: torch.ones(value, dtype=torch.float32) if isinstance(value, list) else value
-        for name, value in spec.items()
-    }
 
 
 @contextlib.contextmanager

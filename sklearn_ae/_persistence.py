@@ -30,6 +30,8 @@ from ._net import _cpu_copy
 from ._vae import VAETransformer
 
 FORMAT = "sklearn_ae"
+# the network is rebuilt from its sizes alone: files written by 0.1.0 also carry the shapes
+# of the PCA start ("module_start_spec"), which loading ignores
 FORMAT_VERSION = 1
 
 # the only classes a file can name: loading looks the name up here, never imports it
@@ -148,9 +150,6 @@ def save(estimator, path):
         "history": _dumps(
             _encode(_epoch_history(estimator.net_.history), "the training history")
         ),
-        "module_start_spec": _dumps(
-            _encode(getattr(estimator, "_module_start_spec", None), "the module's start spec")
-        ),
     }
     metadata["checksum"] = _checksum(metadata, tensors)
     save_file(tensors, os.fspath(path), metadata=metadata)
@@ -225,7 +224,6 @@ def load(path):
         params = _decode(_loads(metadata["params"]), {})
         attributes = _decode(_loads(metadata["attributes"]), tensors)
         history = _history(_decode(_loads(metadata["history"]), {}))
-        spec = _decode(_loads(metadata["module_start_spec"]), {})
         if not isinstance(params, dict) or not isinstance(attributes, dict):
             raise ValueError("the parameters and fitted attributes must be JSON objects")
         unknown = [k for k in tensors if not k.startswith((_MODULE_PREFIX, _ATTR_PREFIX))]
@@ -263,7 +261,6 @@ def load(path):
         raise ValueError(
             f"{path!r} is not a valid sklearn_ae model file: precision_={est.precision_!r}."
         )
-    est._module_start_spec = spec
     est.device_ = _device.loadable_device(est.device_)
     est._fit_precision_to_device()
 
@@ -276,7 +273,7 @@ def load(path):
     # and the caller's random state must not move because a model was loaded
     with torch.random.fork_rng(devices=[]):
         try:
-            module = est._module_from_spec(est.n_features_in_)
+            module = est._network()
         except Exception as exc:
             raise ValueError(
                 f"Cannot load {path!r}: the architecture it describes cannot be built: "
@@ -487,8 +484,7 @@ def _check_header(path, metadata):
             f"{path!r} has format_version {version}, but this version of sklearn_ae reads "
             f"format_version {FORMAT_VERSION} at most; upgrade sklearn_ae to load it."
         )
-    missing = {"class", "params", "attributes", "history", "module_start_spec",
-               "checksum"} - set(metadata)
+    missing = {"class", "params", "attributes", "history", "checksum"} - set(metadata)
     if missing:
         raise ValueError(
             f"{path!r} is not a valid sklearn_ae model file: missing header entries "

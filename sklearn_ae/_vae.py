@@ -4,7 +4,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.decomposition import PCA
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
@@ -12,11 +11,7 @@ from ._base import BaseAutoencoder
 from ._compat import Interval, StrOptions
 from ._net import VAENet
 from .losses import kl_standard_normal, log_likelihood
-from .nn import (
-    conv_variational_autoencoder,
-    plain_variational_autoencoder,
-    ppca_variational_autoencoder,
-)
+from .nn import write_ppca_start
 
 # floor of the PPCA observation variance at init, in the scaled units (where the average
 # variance per feature is 1): keeps log(sigma2) finite when the code keeps every direction
@@ -315,50 +310,23 @@ default="adamw"
         # the VAE's codes live in the prior's units whatever the init
         return 1.0
 
-    def _pca_start(self, Xs, n_features):
-        n_pca = min(self.n_components, n_features, Xs.shape[0])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            # constant data: PCA divides 0 by 0, harmlessly; noise_variance_ is PPCA's
-            # sigma2 with every solver (from the total variance when truncated)
-            pca = PCA(n_components=n_pca, svd_solver="auto", random_state=0).fit(Xs)
+    def _network_options(self):
+        return {"variational": True, "gaussian": self.loss == "mse"}
+
+    def _write_start(self, module, pca):
+        # PPCA's sigma2 is noise_variance_ with every solver (from the total variance when
+        # truncated); constant data divide 0 by 0, harmlessly
         noise = float(np.nan_to_num(pca.noise_variance_))
         output_bias = None
         if self.loss != "mse":
             mean = np.clip(self.mean_, 1e-3, 1 - 1e-3)
             output_bias = torch.as_tensor(np.log(mean / (1 - mean)), dtype=torch.float32)
-        return {
-            "components": torch.as_tensor(pca.components_, dtype=torch.float32),
-            "variances": torch.as_tensor(
-                np.maximum(pca.explained_variance_, 0), dtype=torch.float32
-            ),
-            "noise_variance": max(noise, _MIN_NOISE_VARIANCE),
-            "output_bias": output_bias,
-        }
-
-    def _module_from_start(self, start, n_features):
-        hidden = self.hidden_layer_sizes_
-        gaussian = self.loss == "mse"
-        image_shape = self.image_shape_ if self.architecture == "conv" else None
-        if start is None:
-            # scaled data has mean variance 1 per feature
-            log_noise_var = 0.0 if gaussian else None
-            if image_shape is not None:
-                return conv_variational_autoencoder(
-                    image_shape, self.n_components, hidden, self.activation, log_noise_var
-                )
-            return plain_variational_autoencoder(
-                n_features, self.n_components, hidden, self.activation, log_noise_var
-            )
-        return ppca_variational_autoencoder(
-            start["components"],
-            start["variances"],
-            start["noise_variance"],
-            self.n_components,
-            hidden,
-            self.activation,
-            output_bias=start["output_bias"],
-            gaussian=gaussian,
-            image_shape=image_shape,
+        write_ppca_start(
+            module,
+            torch.as_tensor(pca.components_, dtype=torch.float32),
+            torch.as_tensor(np.maximum(pca.explained_variance_, 0), dtype=torch.float32),
+            max(noise, _MIN_NOISE_VARIANCE),
+            output_bias=output_bias,
         )
 
     # ------------------------------------------------------------ inference

@@ -10,7 +10,7 @@ from sklearn.decomposition import PCA
 
 from sklearn_ae import AutoencoderTransformer, DenoisingAutoencoder
 from sklearn_ae.losses import ssim_per_sample, ssim_window
-from sklearn_ae.nn import ConvDecoder, ConvEncoder, conv_autoencoder, torch_image_shape
+from sklearn_ae.nn import ConvDecoder, ConvEncoder, build_network, torch_image_shape
 
 
 @pytest.mark.parametrize(
@@ -19,7 +19,7 @@ from sklearn_ae.nn import ConvDecoder, ConvEncoder, conv_autoencoder, torch_imag
 )
 def test_modules_round_trip_flattened_shapes(image_shape, channels):
     c, h, w = image_shape
-    ae = conv_autoencoder(image_shape, 5, channels)
+    ae = build_network(h * w * c, 5, channels, image_shape=image_shape)
     x = torch.randn(4, h * w * c)
     recon, codes = ae(x)
     assert codes.shape == (4, 5)

@@ -15,7 +15,7 @@ from sklearn_ae._net import (
     TensorBatches,
     TensorData,
 )
-from sklearn_ae.nn import plain_autoencoder
+from sklearn_ae.nn import build_network
 
 
 def _data(n=10, n_features=3):
@@ -104,7 +104,7 @@ def _net(module=None, **params):
     if module is None:
         with torch.random.fork_rng():
             torch.manual_seed(0)
-            module = plain_autoencoder(3, 2, [8], "tanh")
+            module = build_network(3, 2, [8], "tanh")
     defaults = dict(
         criterion=torch.nn.MSELoss,
         optimizer=torch.optim.SGD,

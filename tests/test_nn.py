@@ -1,4 +1,4 @@
-"""Pure torch modules (sklearn_ae/nn/mlp.py)."""
+"""Pure torch modules (sklearn_ae/nn/mlp.py, networks.py)."""
 
 import numpy as np
 import pytest
@@ -10,9 +10,9 @@ from torch import nn
 from sklearn_ae.nn import (
     ACTIVATIONS,
     Autoencoder,
+    build_network,
     make_mlp,
-    pca_residual_autoencoder,
-    plain_autoencoder,
+    write_pca_start,
 )
 
 
@@ -30,12 +30,11 @@ def _pca_module(X, n_components, hidden=(8,), code_unit=1.0, activation="relu"):
     pca = PCA(n_components=n_pca, svd_solver="full").fit(X)
     with torch.random.fork_rng():
         torch.manual_seed(0)
-        module = pca_residual_autoencoder(
+        module = build_network(X.shape[1], n_components, hidden, activation, residual=True)
+        write_pca_start(
+            module,
             torch.as_tensor(pca.components_, dtype=torch.float32),
             torch.as_tensor(np.sqrt(pca.explained_variance_), dtype=torch.float32),
-            n_components,
-            hidden,
-            activation,
             code_unit=code_unit,
         )
     return pca, module
@@ -79,7 +78,7 @@ def test_make_mlp_without_zero_last_is_not_zero(generator):
 
 # --------------------------------------------------------- plain autoencoder
 def test_plain_autoencoder_mirrors_encoder(generator):
-    module = plain_autoencoder(10, 3, [16, 8], "tanh")
+    module = build_network(10, 3, [16, 8], "tanh")
     assert isinstance(module, Autoencoder)
     assert _linear_shapes(module.encoder) == [(10, 16), (16, 8), (8, 3)]
     assert _linear_shapes(module.decoder) == [(3, 8), (8, 16), (16, 10)]
@@ -91,7 +90,7 @@ def test_plain_autoencoder_mirrors_encoder(generator):
 
 
 def test_plain_autoencoder_without_hidden_layers_is_linear():
-    module = plain_autoencoder(6, 2, [], "relu")
+    module = build_network(6, 2, [], "relu")
     assert [type(m) for m in module.encoder] == [nn.Linear]
     assert [type(m) for m in module.decoder] == [nn.Linear]
 

@@ -13,7 +13,7 @@ from skorch import NeuralNet
 import sklearn_ae._device as _device
 from sklearn_ae import AutoencoderTransformer
 from sklearn_ae._net import AutoencoderNet
-from sklearn_ae.nn import plain_autoencoder
+from sklearn_ae.nn import build_network
 
 each_estimator = pytest.mark.parametrize("Estimator", ESTIMATORS)
 
@@ -139,7 +139,7 @@ def test_float16_gradient_scaling_path_trains():
     X = torch.as_tensor(make_arc(64), dtype=torch.float32)
     X = (X - X.mean(0)) / X.std()
     net = AutoencoderNet(
-        plain_autoencoder(8, 2, (16,)),
+        build_network(8, 2, (16,)),
         criterion=torch.nn.MSELoss,
         optimizer=torch.optim.Adam,
         lr=1e-2,

@@ -1,33 +1,25 @@
-"""Pure PyTorch building blocks (no scikit-learn imports)."""
+"""Pure PyTorch building blocks (no scikit-learn imports).
 
-from .mlp import ACTIVATIONS, Autoencoder, make_mlp, pca_residual_autoencoder, plain_autoencoder
-from .conv import (
-    ConvDecoder,
-    ConvEncoder,
-    conv_autoencoder,
-    pca_residual_conv_autoencoder,
-    torch_image_shape,
-)
-from .vae import (
-    VariationalAutoencoder,
-    conv_variational_autoencoder,
-    plain_variational_autoencoder,
-    ppca_variational_autoencoder,
-)
+:func:`build_network` builds every network of the family from its sizes;
+:func:`write_pca_start` and :func:`write_ppca_start` write a data-derived start into it.
+"""
+
+from .conv import ConvDecoder, ConvEncoder, max_conv_layers, torch_image_shape
+from .mlp import ACTIVATIONS, Autoencoder, Residual, make_mlp
+from .networks import build_network, write_pca_start, write_ppca_start
+from .vae import VariationalAutoencoder
 
 __all__ = [
     "ACTIVATIONS",
     "Autoencoder",
-    "make_mlp",
-    "pca_residual_autoencoder",
-    "plain_autoencoder",
     "ConvDecoder",
     "ConvEncoder",
-    "conv_autoencoder",
-    "pca_residual_conv_autoencoder",
-    "torch_image_shape",
+    "Residual",
     "VariationalAutoencoder",
-    "conv_variational_autoencoder",
-    "plain_variational_autoencoder",
-    "ppca_variational_autoencoder",
+    "build_network",
+    "make_mlp",
+    "max_conv_layers",
+    "torch_image_shape",
+    "write_pca_start",
+    "write_ppca_start",
 ]

@@ -3,7 +3,7 @@
 scikit-learn estimators see images as rows of ``H * W * C`` numbers: an array of images of
 shape ``(n, H, W, C)`` (or ``(n, H, W)``) reshaped to ``(n, -1)``. The modules here take and
 return such rows and do the reshaping themselves, so they plug into :class:`Autoencoder`
-exactly like the MLPs. ``image_shape`` arguments are in torch order ``(C, H, W)``; use
+exactly like the MLPs (see :func:`~sklearn_ae.nn.build_network`). ``image_shape`` arguments are in torch order ``(C, H, W)``; use
 :func:`torch_image_shape` to convert the ``(H, W)`` / ``(H, W, C)`` that users pass.
 
 The encoder halves the image with stride-2 convolutions (one per entry of ``channels``), the
@@ -13,7 +13,7 @@ sizes exactly (28 -> 14 -> 7 -> 14 -> 28; 8 -> 4 -> 2 -> 4 -> 8).
 
 from torch import nn
 
-from .mlp import ACTIVATIONS, Autoencoder, pca_residual_autoencoder
+from .mlp import ACTIVATIONS
 
 DEFAULT_CHANNELS = (32, 64)
 
@@ -147,28 +147,3 @@ class ConvDecoder(nn.Module):
     def forward(self, z):
         images = self.deconvs(self.linear(z).reshape(-1, *self.start_shape))
         return self.out(images).permute(0, 2, 3, 1).flatten(1)
-
-
-def conv_autoencoder(image_shape, n_components, channels=DEFAULT_CHANNELS, activation="relu"):
-    """A convolutional autoencoder with PyTorch's default initialisation."""
-    return Autoencoder(
-        ConvEncoder(image_shape, n_components, channels, activation),
-        ConvDecoder(n_components, image_shape, channels, activation),
-    )
-
-
-def pca_residual_conv_autoencoder(components, code_std, n_components, image_shape,
-                                  channels=DEFAULT_CHANNELS, activation="relu", code_unit=1.0):
-    """:func:`~sklearn_ae.nn.pca_residual_autoencoder` with convolutional residual paths.
-
-    The PCA linear paths are built by the MLP function (so the PCA start is one piece of
-    code); its non-linear paths are swapped for a :class:`ConvEncoder` and a
-    :class:`ConvDecoder` whose last layers start at zero, so before training the model is
-    exactly PCA and training learns what the linear model misses.
-    """
-    ae = pca_residual_autoencoder(components, code_std, n_components, (), activation, code_unit)
-    ae.encoder.nonlinear = ConvEncoder(image_shape, n_components, channels, activation,
-                                       zero_last=True)
-    ae.decoder.nonlinear = ConvDecoder(n_components, image_shape, channels, activation,
-                                       zero_last=True)
-    return ae

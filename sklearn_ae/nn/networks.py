@@ -1,0 +1,173 @@
+"""Every network of the family, built from its sizes alone, and the starts written into it.
+
+:func:`build_network` is the one entry point: plain or variational, fully connected or
+convolutional, textbook or residual. A residual network has a linear path beside each
+non-linear one (whose last layer starts at zero); :func:`write_pca_start` and
+:func:`write_ppca_start` then write a data-derived start into its linear paths, so that
+before training the network *is* PCA (or probabilistic PCA). Because shapes alone define a
+network, a saved model is rebuilt from its sizes and filled with its weights.
+"""
+
+import math
+
+import torch
+from torch import nn
+
+from .conv import ConvDecoder, ConvEncoder
+from .mlp import Autoencoder, Residual, make_mlp
+from .vae import VariationalAutoencoder
+
+
+def _paths(n_features, n_outputs, n_components, hidden, activation, image_shape, zero_last):
+    """Non-linear encoder (to ``n_outputs``) and decoder (from ``n_components``) paths."""
+    hidden = list(hidden)
+    if image_shape is not None:
+        return (
+            ConvEncoder(image_shape, n_outputs, hidden, activation, zero_last),
+            ConvDecoder(n_components, image_shape, hidden, activation, zero_last),
+        )
+    return (
+        make_mlp([n_features, *hidden, n_outputs], activation, zero_last),
+        make_mlp([n_components, *reversed(hidden), n_features], activation, zero_last),
+    )
+
+
+def build_network(
+    n_features,
+    n_components,
+    hidden_layer_sizes,
+    activation="relu",
+    *,
+    image_shape=None,
+    residual=False,
+    variational=False,
+    gaussian=False,
+):
+    """An untrained autoencoder defined by its sizes.
+
+    Parameters
+    ----------
+    n_features : int
+        Width of the input and of the reconstruction.
+    n_components : int
+        Code (latent) size.
+    hidden_layer_sizes : sequence of int
+        Hidden widths of the encoder (the decoder mirrors them); with ``image_shape``, the
+        channels of the stride-2 convolutions.
+    activation : str
+        A key of :data:`~sklearn_ae.nn.ACTIVATIONS`.
+    image_shape : tuple (C, H, W) or None
+        Convolutional paths for rows that are flattened images; fully connected if None.
+    residual : bool
+        A linear path beside each non-linear path, whose last layer starts at zero: the
+        layout that :func:`write_pca_start` / :func:`write_ppca_start` fill.
+    variational : bool
+        A :class:`~sklearn_ae.nn.VariationalAutoencoder` (the encoder emits means and
+        log-variances) instead of an :class:`~sklearn_ae.nn.Autoencoder`.
+    gaussian : bool
+        With ``variational``: learn one Gaussian observation log-variance (starting at 0,
+        the mean variance of scaled data).
+    """
+    n_outputs = 2 * n_components if variational else n_components
+    if residual:
+        # the linear paths first: their draws from torch's RNG come before the non-linear
+        # paths', as they always have, so seeded fits keep their numbers
+        enc_linear = nn.Linear(n_features, n_outputs)
+        dec_linear = nn.Linear(n_components, n_features)
+    encoder, decoder = _paths(
+        n_features, n_outputs, n_components, hidden_layer_sizes, activation, image_shape,
+        zero_last=residual,
+    )
+    if residual:
+        # a variational code is in the prior's units: no scales; a plain code gets one per
+        # unit (the PCA scores' standard deviations)
+        code_scale = 1 if variational else n_components
+        encoder = Residual(enc_linear, encoder, in_scale=torch.ones(1),
+                           out_scale=torch.ones(code_scale))
+        decoder = Residual(dec_linear, decoder, in_scale=torch.ones(code_scale),
+                           out_scale=torch.ones(1))
+    if variational:
+        return VariationalAutoencoder(encoder, decoder, n_components, 0.0 if gaussian else None)
+    return Autoencoder(encoder, decoder)
+
+
+def _zero_linear_paths(module):
+    for layer in (module.encoder.linear, module.decoder.linear):
+        layer.weight.zero_()
+        layer.bias.zero_()
+
+
+@torch.no_grad()
+def write_pca_start(module, components, code_std, code_unit=1.0):
+    """Set a residual :class:`~sklearn_ae.nn.Autoencoder` to the PCA solution.
+
+    Afterwards its codes are PCA's scores (times ``code_unit``) and its reconstructions
+    PCA's, until training moves the weights.
+
+    Parameters
+    ----------
+    module : Autoencoder
+        Built by :func:`build_network` with ``residual=True``.
+    components : Tensor of shape (n_pca, n_features)
+        Orthonormal principal axes of the (centred, scaled) training data; ``n_pca`` may be
+        smaller than the code size (over-complete codes, or fewer samples than
+        components): the other code units start with a zero linear path.
+    code_std : Tensor of shape (n_pca,)
+        Standard deviation of each PCA score; the non-linear paths see codes divided by it.
+    code_unit : float
+        Codes are multiplied by this on the way out (and divided on the way in), so a
+        caller that scaled its inputs by ``1 / code_unit`` gets PCA scores in the original
+        units.
+    """
+    n_pca = components.shape[0]
+    std = torch.ones_like(module.encoder.out_scale)
+    std[:n_pca] = code_std.clamp_min(torch.finfo(components.dtype).tiny)
+    _zero_linear_paths(module)
+    # unit-variance internal codes: u = (V x) / std, z = u * std * unit, x_hat = V^T (z / unit)
+    module.encoder.linear.weight[:n_pca] = components / std[:n_pca, None]
+    module.decoder.linear.weight[:, :n_pca] = components.T * std[None, :n_pca]
+    module.encoder.out_scale.copy_(std * code_unit)
+    module.decoder.in_scale.copy_(std * code_unit)
+    return module
+
+
+@torch.no_grad()
+def write_ppca_start(module, components, explained_variance, noise_variance, output_bias=None):
+    """Set a residual :class:`~sklearn_ae.nn.VariationalAutoencoder` to probabilistic PCA.
+
+    With eigenvalues ``lam`` (floored at ``sigma2``) and axes ``U`` of the centred data,
+    PPCA's maximum likelihood decoder is ``W = U diag(sqrt(lam - sigma2))``, its exact
+    posterior has mean ``diag(sqrt(lam - sigma2) / lam) U^T x`` and variance
+    ``sigma2 / lam`` (Tipping & Bishop, 1999). A linear VAE represents this exactly, so the
+    untrained model's ELBO is PPCA's log-likelihood (Gaussian likelihood).
+
+    Parameters
+    ----------
+    module : VariationalAutoencoder
+        Built by :func:`build_network` with ``residual=True, variational=True``.
+    components : Tensor of shape (n_pca, n_features)
+        Orthonormal principal axes; latent units without an axis start unused (zero
+        weights, posterior equal to the prior).
+    explained_variance : Tensor of shape (n_pca,)
+        PCA's eigenvalues.
+    noise_variance : float
+        PPCA's observation variance (mean of the discarded eigenvalues), positive; the
+        start of the learned observation variance, where the module has one.
+    output_bias : Tensor of shape (n_features,) or None
+        Initial bias of the decoder's linear path (e.g. the logits of the mean for a
+        Bernoulli likelihood); zero when None.
+    """
+    n_pca, k = components.shape[0], module.n_components
+    sigma2 = float(noise_variance)
+    lam = explained_variance.clamp_min(sigma2)
+    loading = (lam - sigma2).sqrt()
+    _zero_linear_paths(module)
+    module.encoder.linear.weight[:n_pca] = components * (loading / lam)[:, None]
+    # log-variance rows: no weights, a constant posterior variance sigma2 / lam
+    module.encoder.linear.bias[k : k + n_pca] = torch.log(sigma2 / lam)
+    module.decoder.linear.weight[:, :n_pca] = components.T * loading[None, :]
+    if output_bias is not None:
+        module.decoder.linear.bias.copy_(output_bias)
+    if module.log_noise_var is not None:
+        module.log_noise_var.fill_(math.log(sigma2))
+    return module
