@@ -1,9 +1,9 @@
 """AutoencoderTransformer: the undercomplete (and stacked) autoencoder."""
 
-from ._base import BaseAutoencoder
+from ._base import _BaseAutoencoder
 
 
-class AutoencoderTransformer(BaseAutoencoder):
+class AutoencoderTransformer(_BaseAutoencoder):
     """Autoencoder dimensionality reduction, a drop-in replacement for PCA.
 
     Fits an encoder ``X -> codes`` and a decoder ``codes -> X`` (fully connected, or
@@ -177,3 +177,64 @@ default="adamw"
     >>> ae.inverse_transform(ae.transform(X[:3])).shape
     (3, 64)
     """
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        hidden_layer_sizes=None,
+        activation="relu",
+        init="pca",
+        loss="mse",
+        max_epochs=200,
+        batch_size=256,
+        lr=1e-3,
+        optimizer="adamw",
+        weight_decay=None,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=30,
+        tol=1e-4,
+        callbacks=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+        architecture="mlp",
+        image_shape=None,
+        sparsity=None,
+        sparsity_weight=0.1,
+        sparsity_target=0.05,
+        inference_batch_size=4096,
+        precision="float32",
+        compile=False,
+    ):
+        super().__init__(
+            n_components,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            init=init,
+            loss=loss,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            lr=lr,
+            optimizer=optimizer,
+            weight_decay=weight_decay,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            callbacks=callbacks,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            warm_start=warm_start,
+            architecture=architecture,
+            image_shape=image_shape,
+            sparsity=sparsity,
+            sparsity_weight=sparsity_weight,
+            sparsity_target=sparsity_target,
+            inference_batch_size=inference_batch_size,
+            precision=precision,
+            compile=compile,
+        )

@@ -1,14 +1,13 @@
-"""The family base estimator: the scikit-learn contract written once.
+"""The private base of the family: the scikit-learn contract written once.
 
-Subclasses supply only what differs: the torch module (``_build_module``), the skorch net
-class and its extra parameters (``_net_class``, ``_net_params``), and, where the objective
-is not plain reconstruction, ``score_samples``.
+A member supplies only what differs, through these hooks: its skorch net class
+(``_net_class``) and the net's member parameters (``_net_params``), the network's kind
+(``_network_options``) and the data-derived start written into it (``_write_start``), and,
+where its objective is not plain reconstruction, ``score_samples``.
 """
 
-import contextlib
-import copy
-import mmap
 import warnings
+from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
@@ -18,28 +17,23 @@ from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
-from skorch.callbacks import ProgressBar
 
+from ._callbacks import keep_complete_epochs, kept_epoch, training_callbacks
 from ._compat import HasMethods, Interval, StrOptions, _fit_context
+from ._data import Scaler, column_stats, training_data, validation_indices
 from ._device import (
-    fork_rng_devices,
+    is_concrete_device,
     loadable_device,
     loadable_precision,
+    oom_advice,
     resolve_device,
     resolve_precision,
+    seeded_rng,
 )
-from ._net import (
-    ArrayData,
-    AutoencoderNet,
-    EarlyStoppingFromStart,
-    IndexSplit,
-    StopOnNonFiniteLoss,
-    TailSplit,
-    TensorData,
-)
+from ._net import AutoencoderNet
 from .losses import hoyer_sparsity
-from .nn import ACTIVATIONS, build_network, max_conv_layers, torch_image_shape, write_pca_start
-from .nn.conv import DEFAULT_CHANNELS
+from .nn import ACTIVATIONS, build_network, max_conv_layers, write_pca_start
+from .nn.conv import DEFAULT_CHANNELS, resolve_image_shape
 
 OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -54,14 +48,14 @@ DEFAULT_ADAMW_WEIGHT_DECAY = 2.0
 # optimizers given by name that get torch's fused implementation in mixed precision
 _FUSED_OPTIMIZERS = {"adam", "adamw", "sgd"}
 
-# a memmap is not loaded whole: its PCA start comes from this many random rows
-_STREAMING_PCA_ROWS = 20_000
-
-# float64 work space per chunk of rows (column statistics, scaling): small enough to stay
-# in cache and spare page faults, large enough to amortise the per-chunk calls
-_STATS_CHUNK_BYTES = 2 * 2**20
-
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
+_INT32_MAX = np.iinfo(np.int32).max
+
+# what a saved model must hold for its network and inference to be rebuilt
+_REQUIRED_ATTRIBUTES = (
+    "n_features_in_", "device_", "precision_", "mean_", "scale_", "data_min_", "data_max_",
+    "hidden_layer_sizes_", "image_shape_", "weight_decay_",
+)
 
 
 def default_hidden_layer_sizes(n_features, n_components):
@@ -75,11 +69,12 @@ def default_hidden_layer_sizes(n_features, n_components):
     return (width, max(width // 2, n_components))
 
 
-class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class _BaseAutoencoder(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta
+):
     """Shared fit / transform / inverse_transform / score of the autoencoder family.
 
-    Not for direct use: instantiate :class:`~sklearn_ae.AutoencoderTransformer` or another
-    member of the family.
+    Abstract: instantiate :class:`~sklearn_ae.AutoencoderTransformer` or another member.
     """
 
     _parameter_constraints = {
@@ -116,6 +111,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     # objective regularises the code (denoising, the VAE's prior) allow them
     _overcomplete_needs_penalty = True
 
+    @abstractmethod
     def __init__(
         self,
         n_components=2,
@@ -177,6 +173,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     # ------------------------------------------------------------------ hooks
     _net_class = AutoencoderNet
+
+    # without a penalty, codes at least as wide as the input can copy it; members whose
+    # objective regularises the code (denoising, the VAE's prior) allow them
+    _overcomplete_needs_penalty = True
 
     def _net_params(self):
         """Extra keyword arguments for the skorch net (subclasses add theirs)."""
@@ -244,6 +244,32 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         )
 
     # ------------------------------------------------------------ validation
+    def _setup(self, X):
+        """Resolve parameters and the data's scaling: everything a fresh fit starts from."""
+        n_features = X.shape[1]
+        self.device_ = resolve_device(self.device)
+        self._check_n_components(n_features)
+        self.image_shape_ = self._check_image_shape(n_features)
+        self.hidden_layer_sizes_ = self._check_hidden_layer_sizes(n_features)
+        self._resolve_training_params()
+        self.data_min_, self.data_max_, self.mean_, rms = column_stats(X)
+        if X.dtype == np.float64 and max(-self.data_min_, self.data_max_) > _FLOAT32_MAX:
+            raise ValueError(
+                f"X holds values up to {max(-self.data_min_, self.data_max_):g}, beyond the "
+                f"float32 range (+-{_FLOAT32_MAX:g}) the networks compute in; rescale X."
+            )
+        # constant data still trains (to the mean); avoid dividing by zero
+        self.scale_ = rms if rms > 0 else 1.0
+
+    def _resolve_training_params(self):
+        """What training reads from the parameters, resolved at every fit: a warm start
+        trains with the parameters as they are now."""
+        self.precision_ = resolve_precision(self.precision, self.device_)
+        # decoupled decay suits AdamW at this size; for coupled-L2 optimizers (Adam, SGD)
+        # the same number would crush the weights, so they get none unless asked
+        default = DEFAULT_ADAMW_WEIGHT_DECAY if self.optimizer == "adamw" else 0.0
+        self.weight_decay_ = default if self.weight_decay is None else float(self.weight_decay)
+
     def _check_hidden_layer_sizes(self, n_features):
         if self.hidden_layer_sizes is None:
             if self.architecture == "conv":
@@ -263,8 +289,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def _check_image_shape(self, n_features):
         """``image_shape`` in torch order ``(C, H, W)``, checked against the data; or None."""
-        shape = self.image_shape
-        if shape is None:
+        if self.image_shape is None:
             for name, value in (("architecture", self.architecture), ("loss", self.loss)):
                 if value in ("conv", "ssim"):
                     raise ValueError(
@@ -272,37 +297,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                         f"(height, width, channels); got image_shape=None."
                     )
             return None
-        if (
-            len(shape) not in (2, 3)
-            or not all(isinstance(s, (Integral, np.integer)) and (s > 0 or s == -1) for s in shape)
-            or list(shape).count(-1) > 1
-        ):
-            raise ValueError(
-                "image_shape must be 2 or 3 positive integers (height, width[, channels]), "
-                "one of which may be -1 (inferred, as in numpy.reshape); got "
-                f"image_shape={shape!r}."
-            )
-        n_values = int(np.prod([s for s in shape if s != -1]))
-        if -1 in shape:
-            if n_features % n_values:
-                raise ValueError(
-                    f"image_shape={tuple(shape)!r} cannot hold X's {n_features} features: "
-                    f"{n_features} is not a multiple of {n_values}."
-                )
-            shape = tuple(n_features // n_values if s == -1 else int(s) for s in shape)
-        elif n_values != n_features:
-            raise ValueError(
-                f"image_shape={tuple(shape)!r} has {n_values} pixels but X has "
-                f"{n_features} features."
-            )
-        return torch_image_shape(shape)
-
-    def _resolve_weight_decay(self):
-        if self.weight_decay is not None:
-            return float(self.weight_decay)
-        # decoupled decay suits AdamW at this size; for coupled-L2 optimizers (Adam, SGD)
-        # the same number would crush the weights, so they get none unless asked
-        return DEFAULT_ADAMW_WEIGHT_DECAY if self.optimizer == "adamw" else 0.0
+        return resolve_image_shape(self.image_shape, n_features)
 
     def _check_bce_range(self, X):
         if self.loss == "bce":
@@ -326,13 +321,6 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 f"input. Use n_components <= {n_features}, a sparsity penalty "
                 "(sparsity='l1' or 'kl'), or DenoisingAutoencoder / VAETransformer."
             )
-
-    def _validate_fit_data(self, X, reset):
-        X = validate_data(
-            self, X, reset=reset, dtype=[np.float32, np.float64], ensure_min_samples=2
-        )
-        self._check_bce_range(X)
-        return X
 
     def _validate_post_fit_data(self, X):
         check_is_fitted(self)
@@ -366,39 +354,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self : object
             The fitted estimator.
         """
-        continuing = self.warm_start and hasattr(self, "net_")
-        if not continuing and hasattr(self, "net_"):
-            # a refit that fails half-way must not leave the old network beside new
-            # scaling attributes: without net_ the estimator counts as not fitted
-            del self.net_
-        X = self._validate_fit_data(X, reset=not continuing)
-        if not continuing:
-            self._setup(X)
-        rng = check_random_state(self.random_state)
-        seed = int(rng.randint(np.iinfo(np.int32).max))
-        streaming = _is_memmap(X)
-        valid_idx = self._validation_indices(X.shape[0], rng)
-        order = None
-        if valid_idx is not None and not streaming:
-            # training rows first, validation rows last: the split is then two views of
-            # one tensor instead of two gathered copies
-            order = np.concatenate([np.delete(np.arange(X.shape[0]), valid_idx), valid_idx])
-        Xs = None if streaming else self._scale_rows(X, order)
-        data = self._training_data(X, Xs, order)
-
-        with self._seeded(seed):
-            if not continuing:
-                if streaming:
-                    Xs = self._scale(_sample_rows(X, _STREAMING_PCA_ROWS, seed))
-                module = self._build_module(Xs)
-                self.net_ = self._make_net(module, valid_idx, streaming)
-                self.net_.initialize()
-            else:
-                self._reset_net_split(valid_idx, streaming)
-            self._train_or_forget(data, forget=not continuing)
-        self._record_history()
-        self._record_explained_variance(X, valid_idx)
-        return self
+        return self._fit(X, partial=False)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
@@ -423,99 +379,112 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self : object
             The estimator, updated.
         """
-        first = not hasattr(self, "net_")
+        return self._fit(X, partial=True)
+
+    def _fit(self, X, partial):
+        """The one training path: a fresh fit, a warm start, or one partial_fit epoch."""
+        continuing = hasattr(self, "net_") and (partial or self.warm_start)
+        if not continuing:
+            # a refit that fails half-way must not leave the old network beside new
+            # scaling attributes: without net_ the estimator counts as not fitted
+            self.__dict__.pop("net_", None)
         X = validate_data(
-            self, X, reset=first, dtype=[np.float32, np.float64],
-            ensure_min_samples=2 if first else 1,
+            self, X, reset=not continuing, dtype=[np.float32, np.float64],
+            ensure_min_samples=1 if continuing and partial else 2,
         )
         self._check_bce_range(X)
-        if first:
+        if continuing:
+            self._resolve_training_params()
+        else:
             self._setup(X)
         rng = check_random_state(self.random_state)
-        # a fresh shuffle for every chunk, still reproducible from random_state
-        seed = (int(rng.randint(np.iinfo(np.int32).max)) + 7919 * getattr(self, "n_iter_", 0))
-        seed %= np.iinfo(np.int32).max
-        Xs = self._scale_rows(X)
-        with self._seeded(seed):
-            if first:
-                self.net_ = self._make_net(self._build_module(Xs), None)
-                self.net_.initialize()
+        seed = int(rng.randint(_INT32_MAX))
+        if partial:
+            # a fresh shuffle for every chunk, still reproducible from random_state
+            seed = (seed + 7919 * getattr(self, "n_iter_", 0)) % _INT32_MAX
+        valid_idx = None
+        if self.early_stopping and not partial:
+            valid_idx = validation_indices(X.shape[0], self.validation_fraction, rng)
+        data, split = self._training_data(X, valid_idx, stream=not partial)
+        with seeded_rng(self.device_, seed):
+            if continuing:
+                self._configure_net(split)
             else:
-                self._reset_net_split(None)
-            self._train_or_forget(self._training_data(X, Xs), forget=first, epochs=1)
+                self.net_ = self._make_net(self._build_module(data.start_rows(seed)), split)
+                self.net_.initialize()
+            self._train_or_forget(data, forget=not continuing, epochs=1 if partial else None)
         self._record_history()
-        self._record_explained_variance(X, None)
+        self._record_explained_variance(X, valid_idx)
         return self
 
-    @staticmethod
-    def _train_split(valid_idx, streaming=False):
-        """skorch ``train_split`` for ``valid_idx``: the last rows of in-memory data (see
-        ``fit``), the given rows of a streamed memmap."""
-        if valid_idx is None:
-            return None
-        return IndexSplit(valid_idx) if streaming else TailSplit(valid_idx)
-
-    def _reset_net_split(self, valid_idx, streaming=False):
-        """Point a fitted net at a new validation split (or none) and fresh callbacks."""
-        self.net_.set_params(
-            train_split=self._train_split(valid_idx, streaming),
-            callbacks=self._callbacks(valid_idx),
+    def _training_data(self, X, valid_idx, stream):
+        """The net's dataset and split (see :func:`~sklearn_ae._data.training_data`)."""
+        advice = (
+            f"The training data ({X.shape[0]} x {X.shape[1]} float32, "
+            f"{X.shape[0] * X.shape[1] * 4 / 2**30:.2f} GiB) do not fit on {self.device_}: "
+            "pass X as a numpy.memmap to stream it batch by batch (batch_size="
+            f"{self.batch_size}), or fit on device='cpu'."
         )
+        with oom_advice(advice):
+            return training_data(
+                X, Scaler(self.mean_, self.scale_), self.device_, self.loss == "bce",
+                valid_idx, stream,
+            )
+
+    # ------------------------------------------------------- parameters -> net
+    def _net_settings(self, train_split):
+        """Everything the net takes from the parameters but its module and optimizer: the
+        one mapping used by a fresh fit, a warm start and loading."""
+        early_stopping = None
+        if train_split is not None:
+            early_stopping = {"patience": self.n_iter_no_change, "threshold": self.tol}
+        return {
+            "max_epochs": self.max_epochs,
+            "batch_size": self.batch_size,
+            "lr": self.lr,
+            "train_split": train_split,
+            "callbacks": training_callbacks(self.callbacks, self.verbose, early_stopping),
+            "verbose": int(self.verbose),
+            "precision": self.precision_,
+            "train_compiled": self.compile,
+            **self._net_params(),
+        }
+
+    def _optimizer_params(self):
+        """The optimizer class and its ``optimizer__*`` arguments."""
+        optimizer, params = self.optimizer, {}
+        if isinstance(optimizer, str):
+            if self.precision_ != "float32" and optimizer in _FUSED_OPTIMIZERS:
+                # one kernel per step instead of one per tensor: with bfloat16 matmuls the
+                # optimizer step is a large share of a step; float32 keeps the reference
+                # implementation (and its results, bit for bit)
+                params["optimizer__fused"] = True
+            optimizer = OPTIMIZERS[optimizer]
+        if self.weight_decay_:
+            # only passed when set, so optimizers without the argument still work
+            params["optimizer__weight_decay"] = self.weight_decay_
+        return {"optimizer": optimizer, **params}
+
+    def _make_net(self, module, train_split):
+        return self._net_class(
+            module,
+            criterion=torch.nn.MSELoss,  # unused: get_loss computes the objective
+            device=self.device_,
+            **self._optimizer_params(),
+            **self._net_settings(train_split),
+        )
+
+    def _configure_net(self, train_split):
+        """Point a fitted net at the parameters as they are now, for a warm start; the
+        network, its optimizer (kind, fused or not) and the scaling stay as fitted."""
+        self.net_.set_params(**self._net_settings(train_split))
         self.net_.initialize_callbacks()
-        # a warm start trains with the parameters as they are now (set_params after fit);
-        # the network, its optimizer (kind, fused or not) and the scaling stay as fitted
-        self.precision_ = resolve_precision(self.precision, self.device_)
-        self.weight_decay_ = self._resolve_weight_decay()
-        net = self.net_
-        net.max_epochs, net.batch_size, net.lr = self.max_epochs, self.batch_size, self.lr
-        net.precision, net.compile_module = self.precision_, self.compile
-        net.verbose = int(self.verbose)
-        for group in net.optimizer_.param_groups:
+        for group in self.net_.optimizer_.param_groups:
             group["lr"] = self.lr
             if "weight_decay" in group:
                 group["weight_decay"] = self.weight_decay_
 
-    def _setup(self, X):
-        """Resolve parameters and the data's scaling: everything a fresh fit starts from."""
-        n_features = X.shape[1]
-        self.device_ = resolve_device(self.device)
-        self.precision_ = resolve_precision(self.precision, self.device_)
-        self._check_n_components(n_features)
-        self.image_shape_ = self._check_image_shape(n_features)
-        self.hidden_layer_sizes_ = self._check_hidden_layer_sizes(n_features)
-        self.weight_decay_ = self._resolve_weight_decay()
-        self.data_min_, self.data_max_, self.mean_, rms = _column_stats(X)
-        if X.dtype == np.float64 and max(-self.data_min_, self.data_max_) > _FLOAT32_MAX:
-            raise ValueError(
-                f"X holds values up to {max(-self.data_min_, self.data_max_):g}, beyond the "
-                f"float32 range (+-{_FLOAT32_MAX:g}) the networks compute in; rescale X."
-            )
-        # constant data still trains (to the mean); avoid dividing by zero
-        self.scale_ = rms if rms > 0 else 1.0
-
-    def _seeded(self, seed):
-        """A forked torch RNG seeded with ``seed``: the caller's random state is left alone."""
-        return _seeded_rng(self.device_, seed)
-
-    def _keep_complete_epochs(self, failed):
-        """Drop an unfinished epoch from the history and put the weights back in step."""
-        history = self.net_.history
-        callbacks = dict(self.net_.callbacks_)
-        guard = callbacks["non_finite_guard"]
-        if guard.stopped_ is not None:
-            # the guard already restored the weights of the epoch before the divergence
-            del history[guard.stopped_[0] - 1 :]
-            return guard
-        required = ["train_loss"] + (["valid_loss"] if self.net_.train_split else [])
-        if len(history) and any(key not in history[-1] for key in required):
-            del history[-1]
-            # after Ctrl-C skorch has run on_train_end: early stopping has loaded its best
-            # weights; otherwise (no early stopping, or an error) the last complete
-            # epoch's are put back
-            if failed or "early_stopping" not in callbacks:
-                guard.restore(self.net_)
-        return guard
-
+    # ------------------------------------------------------------ training
     def _train_or_forget(self, data, forget, epochs=None):
         """:meth:`_train`; if it fails and ``forget``, the estimator is left unfitted."""
         try:
@@ -533,161 +502,40 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         match it: an interrupted epoch (Ctrl-C, an error) is dropped and the weights of the
         last complete epoch are put back, unless early stopping restored its best ones.
         """
+        advice = (
+            f"{self.device_} ran out of memory while training with batch_size="
+            f"{self.batch_size}; lower batch_size (or the hidden layer sizes), or fit on "
+            "device='cpu'."
+        )
         try:
-            if epochs is None:
-                self.net_.partial_fit(data)
-            else:
+            with oom_advice(advice):
                 self.net_.partial_fit(data, epochs=epochs)
-        except torch.cuda.OutOfMemoryError as exc:
-            self._keep_complete_epochs(failed=True)
-            raise torch.cuda.OutOfMemoryError(
-                f"{self.device_} ran out of memory while training with "
-                f"batch_size={self.batch_size}; lower batch_size (or the hidden layer "
-                f"sizes), or fit on device='cpu'. Original error: {exc}"
-            ) from exc
         except BaseException:
-            self._keep_complete_epochs(failed=True)
+            keep_complete_epochs(self.net_, failed=True)
             raise
-        guard = self._keep_complete_epochs(failed=False)
+        guard = keep_complete_epochs(self.net_, failed=False)
         if guard.stopped_ is not None:
             epoch, kind, value = guard.stopped_
-            stopper = dict(self.net_.callbacks_).get("early_stopping")
-            n_epochs = len(self.net_.history)
-            kept = n_epochs if stopper is None else min(stopper.best_epoch_, n_epochs)
+            kept = kept_epoch(self.net_)
             warnings.warn(
                 f"Training diverged: the {kind} loss became {value} in epoch {epoch}. "
                 f"Training stopped and kept the finite weights of epoch {kept}"
                 f"{' (the untrained model)' if kept == 0 else ''}. Lower lr (now "
                 f"{self.lr!r}) or check the data for extreme values.",
                 ConvergenceWarning,
-                stacklevel=5,
+                stacklevel=6,
             )
-
-    def _scale(self, X):
-        # C order: pandas hands over Fortran-ordered arrays, and a strided tensor takes
-        # another matmul path whose last bits differ from the C-ordered one
-        with np.errstate(over="ignore"):
-            # values beyond float32 become inf here and are refused where they surface
-            scaled = ((X - self.mean_) / self.scale_).astype(np.float32, copy=False)
-        return np.ascontiguousarray(scaled)
-
-    def _scale_rows(self, X, order=None, scale=True):
-        """``_scale(X[order])`` (or the rows as float32, ``scale=False``) built chunk by
-        chunk into one float32 array, without float64 temporaries of the whole data."""
-        n = X.shape[0] if order is None else len(order)
-        out = np.empty((n, X.shape[1]), dtype=np.float32)
-        step = max(1, _STATS_CHUNK_BYTES // (8 * max(1, X.shape[1])))
-        for start in range(0, n, step):
-            rows = X[start : start + step] if order is None else X[order[start : start + step]]
-            out[start : start + len(rows)] = self._scale(rows) if scale else rows
-        return out
-
-    def _training_data(self, X, Xs, order=None):
-        """Inputs and targets for the net; targets depend on the loss.
-
-        In-memory data become tensors on the training device once (``Xs``: the scaled
-        rows ``X[order]``); a memmap (``Xs`` is None) is read, scaled and moved one batch
-        at a time.
-        """
-        if Xs is None:
-            return ArrayData(
-                X, self._scale, device=self.device_, raw_targets=self.loss == "bce"
-            )
-        try:
-            inputs = torch.as_tensor(Xs, device=self.device_)
-            if self.loss == "bce":
-                targets = torch.as_tensor(
-                    self._scale_rows(X, order, scale=False), device=self.device_
-                )
-            else:
-                targets = inputs
-        except torch.cuda.OutOfMemoryError as exc:
-            raise torch.cuda.OutOfMemoryError(
-                f"The training data ({Xs.shape[0]} x {Xs.shape[1]} float32, "
-                f"{Xs.nbytes / 2**30:.2f} GiB) do not fit on {self.device_}: pass X as a "
-                "numpy.memmap to stream it batch by batch (batch_size="
-                f"{self.batch_size}), or fit on device='cpu'. Original error: {exc}"
-            ) from exc
-        return TensorData(inputs, targets)
-
-    def _validation_indices(self, n_samples, rng):
-        if not self.early_stopping:
-            return None
-        n_valid = int(np.ceil(self.validation_fraction * n_samples))
-        if n_valid >= n_samples:
-            raise ValueError(
-                f"validation_fraction={self.validation_fraction} leaves no training data "
-                f"with n_samples={n_samples}; lower it or set early_stopping=False."
-            )
-        return np.sort(rng.permutation(n_samples)[:n_valid])
-
-    def _callbacks(self, valid_idx):
-        """The skorch callbacks of one fit: the guard, early stopping, the user's."""
-        # skorch's default PrintLog already stays silent unless verbose > 0
-        callbacks = [("non_finite_guard", StopOnNonFiniteLoss())]
-        if self.verbose and self.verbose >= 2:
-            callbacks.append(("progress_bar", ProgressBar()))
-        if valid_idx is not None:
-            callbacks.append(
-                (
-                    "early_stopping",
-                    EarlyStoppingFromStart(
-                        monitor="valid_loss",
-                        patience=self.n_iter_no_change,
-                        threshold=self.tol,
-                        threshold_mode="rel",
-                        load_best=True,
-                        sink=print if self.verbose else _noop,
-                    ),
-                )
-            )
-        for i, cb in enumerate(copy.deepcopy(self.callbacks) or []):
-            callbacks.append(cb if isinstance(cb, tuple) else (f"user_{i}", cb))
-        return callbacks
-
-    def _make_net(self, module, valid_idx, streaming=False):
-        optimizer = self.optimizer
-        optimizer_params = {}
-        if isinstance(optimizer, str):
-            if self.precision_ != "float32" and optimizer in _FUSED_OPTIMIZERS:
-                # one kernel per step instead of one per tensor: with bfloat16 matmuls the
-                # optimizer step is a large share of a step; float32 keeps the reference
-                # implementation (and its results, bit for bit)
-                optimizer_params["optimizer__fused"] = True
-            optimizer = OPTIMIZERS[optimizer]
-        if self.weight_decay_:
-            # only passed when set, so optimizers without the argument still work
-            optimizer_params["optimizer__weight_decay"] = self.weight_decay_
-        return self._net_class(
-            module,
-            criterion=torch.nn.MSELoss,  # unused: get_loss computes the objective
-            optimizer=optimizer,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            train_split=self._train_split(valid_idx, streaming),
-            callbacks=self._callbacks(valid_idx),
-            device=self.device_,
-            verbose=int(self.verbose),
-            precision=self.precision_,
-            compile_module=self.compile,
-            **optimizer_params,
-            **self._net_params(),
-        )
 
     def _record_history(self):
         history = self.net_.history
         self.n_iter_ = len(history)
         self.loss_curve_ = np.array([row["train_loss"] for row in history], dtype=float)
-        stopper = dict(self.net_.callbacks_).get("early_stopping")
-        if stopper is not None:
+        self.best_epoch_ = kept_epoch(self.net_)
+        self.validation_loss_curve_ = None
+        if "early_stopping" in dict(self.net_.callbacks_):
             self.validation_loss_curve_ = np.array(
                 [row.get("valid_loss", np.nan) for row in history], dtype=float
             )
-            self.best_epoch_ = min(int(stopper.best_epoch_), self.n_iter_)
-        else:
-            self.validation_loss_curve_ = None
-            self.best_epoch_ = self.n_iter_
 
     def _record_explained_variance(self, X, valid_idx):
         """Fraction of variance reconstructed, comparable with PCA's
@@ -732,12 +580,18 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         module.eval()
         n, step = A.shape[0], int(self.inference_batch_size)
         out = np.empty((n, *row_shape), dtype=dtype)
-        try:
+        scaler = Scaler(self.mean_, self.scale_)
+        advice = (
+            f"{self.device_} ran out of memory at inference with inference_batch_size="
+            f"{self.inference_batch_size} (training uses batch_size={self.batch_size}); "
+            "lower inference_batch_size."
+        )
+        with oom_advice(advice):
             with torch.inference_mode():
                 for start in range(0, n, step):
                     rows = A[start : start + step]
                     if scale:
-                        x = self._scale(rows)
+                        x = scaler(rows)
                     else:
                         with np.errstate(over="ignore"):  # inf surfaces as non-finite below
                             x = rows.astype(np.float32, copy=False)
@@ -753,13 +607,6 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                             f"{self.data_min_:g}, {self.data_max_:g}]) and overflow float32."
                         )
                     out[start : start + len(rows)] = result
-        except torch.cuda.OutOfMemoryError as exc:
-            raise torch.cuda.OutOfMemoryError(
-                f"{self.device_} ran out of memory at inference with "
-                f"inference_batch_size={self.inference_batch_size} (training uses "
-                f"batch_size={self.batch_size}); lower inference_batch_size. "
-                f"Original error: {exc}"
-            ) from exc
         return out
 
     def _decode_output(self, out):
@@ -916,6 +763,65 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """
         return float(np.mean(self.score_samples(X)))
 
+    # ------------------------------------------------------------ persistence
+    @classmethod
+    def _from_saved(cls, params, attributes, module_state, history):
+        """The fitted estimator that parameters, fitted attributes, the network's weights
+        and the per-epoch history describe (what :func:`sklearn_ae.save` stores).
+
+        ValueError if they do not describe a usable model.
+        """
+        try:
+            est = cls(**params)
+            # the declarative checks fit would run: the net is built from these parameters
+            est._validate_params()
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"its parameters are invalid: {exc}") from exc
+        for name, value in attributes.items():
+            if not _is_fitted_attribute_name(name) or name == "net_" or _on_class(est, name):
+                raise ValueError(f"{name!r} is not a fitted attribute that can be restored.")
+            setattr(est, name, value)
+        missing = [name for name in _REQUIRED_ATTRIBUTES if not hasattr(est, name)]
+        if missing:
+            raise ValueError(f"the fitted attribute {missing[0]!r} is missing.")
+        if not is_concrete_device(est.device_):
+            raise ValueError(f"device_={est.device_!r} is not a device.")
+        if est.precision_ not in ("float32", "bfloat16", "float16"):
+            raise ValueError(f"precision_={est.precision_!r} is not a training precision.")
+        est.device_ = loadable_device(est.device_)
+        est._fit_precision_to_device()
+        # building layers draws initial weights from torch's global RNG; they are
+        # overwritten, and the caller's random state must not move because a model loaded
+        with torch.random.fork_rng(devices=[]):
+            est.net_ = est._make_net(est._restored_module(module_state), None)
+            try:
+                est.net_.initialize()
+            except Exception as exc:
+                raise ValueError(
+                    f"its fitted attributes do not describe a usable model: {exc!r}"
+                ) from exc
+        # skorch moved (and may have copied) the module; the optimizer holds its
+        # parameters, so fill them in place
+        est.net_.module_.load_state_dict(module_state, strict=True)
+        est.net_.module_.eval()
+        est.net_.history = history
+        return est
+
+    def _restored_module(self, module_state):
+        """The network of the fitted sizes holding ``module_state``."""
+        try:
+            module = self._network()
+        except Exception as exc:
+            raise ValueError(f"the architecture it describes cannot be built: {exc}") from exc
+        try:
+            module.load_state_dict(module_state, strict=True)
+        except RuntimeError as exc:
+            raise ValueError(
+                "its module state (the weights) does not match the architecture it "
+                f"describes: {exc}"
+            ) from exc
+        return module
+
     # --------------------------------------------------------------- sklearn
     @property
     def _n_features_out(self):
@@ -946,6 +852,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                 self.net_.precision = self.precision_
 
 
+
 def _ratio(residual, total):
     """``1 - sum(residual) / sum(total)``; constant data explain all when exactly rebuilt."""
     residual, total = float(residual.sum()), float(total.sum())
@@ -954,55 +861,12 @@ def _ratio(residual, total):
     return 1.0 - residual / total
 
 
-def _noop(*args, **kwargs):
-    pass
+
+def _is_fitted_attribute_name(name):
+    return name.isidentifier() and name.endswith("_") and not name.startswith("_")
 
 
-@contextlib.contextmanager
-def _seeded_rng(device, seed):
-    with torch.random.fork_rng(devices=fork_rng_devices(device)):
-        torch.random.default_generator.manual_seed(seed)
-        if device.startswith("cuda"):
-            torch.cuda.manual_seed(seed)
-        yield
-
-
-def _column_stats(X):
-    """Minimum, maximum, per-column mean and global RMS around it, in float64.
-
-    Two passes over row chunks, so a memmap is read, not copied, and float32 data with
-    huge values cannot overflow the sums.
-    """
-    n, n_features = X.shape
-    step = max(1, _STATS_CHUNK_BYTES // (8 * max(1, n_features)))
-    total = np.zeros(n_features)
-    lo, hi = np.inf, -np.inf
-    for start in range(0, n, step):
-        chunk = np.asarray(X[start : start + step], dtype=np.float64)
-        total += chunk.sum(axis=0)
-        lo, hi = min(lo, chunk.min()), max(hi, chunk.max())
-    mean = total / n
-    squares = 0.0
-    with np.errstate(over="ignore"):
-        # beyond ~1e154 the squares overflow; such data are refused by the range check
-        for start in range(0, n, step):
-            chunk = np.asarray(X[start : start + step], dtype=np.float64)
-            squares += float(np.sum(np.square(chunk - mean)))
-    return float(lo), float(hi), mean, float(np.sqrt(squares / (n * n_features)))
-
-
-def _is_memmap(X):
-    """Whether ``X`` (or an array it views) is backed by a memory-mapped file."""
-    while X is not None:
-        if isinstance(X, (np.memmap, mmap.mmap)):
-            return True
-        X = getattr(X, "base", None)
-    return False
-
-
-def _sample_rows(X, n_rows, seed):
-    """Up to ``n_rows`` random rows of ``X`` (in file order, read without a full copy)."""
-    if X.shape[0] <= n_rows:
-        return np.asarray(X)
-    rows = np.sort(np.random.RandomState(seed).choice(X.shape[0], n_rows, replace=False))
-    return np.asarray(X[rows])
+def _on_class(est, name):
+    """Whether the class defines ``name`` (a property such as ``history_``, a method): a
+    saved attribute must not shadow it."""
+    return any(name in vars(klass) for klass in type(est).__mro__)

@@ -5,16 +5,66 @@ from numbers import Real
 import numpy as np
 import torch
 
-from ._base import BaseAutoencoder
+from ._base import _BaseAutoencoder
 from ._compat import Interval, StrOptions
-from .noise import NOISE_KINDS
+from ._data import TensorData
+from ._net import AutoencoderNet
+from .noise import NOISE_KINDS, corrupt
+
+class DenoisingNet(AutoencoderNet):
+    """:class:`~sklearn_ae._net.AutoencoderNet` that corrupts its training inputs.
+
+    Parameters beyond AutoencoderNet's
+    ----------------------------------
+    noise : {"gaussian", "masking", "salt_and_pepper"}
+        Corruption of the inputs in training steps only (targets stay clean), at
+        ``noise_level``; ``noise_low`` / ``noise_high`` / ``noise_fill`` (scalars or one value
+        per feature) are passed to :func:`~sklearn_ae.noise.corrupt`.
+    noise_seed : int or None
+        Seed of the one fixed corruption of the validation rows, so that validation loss
+        measures denoising with the same noise every epoch.
+    """
+
+    def __init__(self, module, *args, noise="gaussian", noise_level=0.0, noise_low=None,
+                 noise_high=None, noise_fill=0.0, noise_seed=None, **kwargs):
+        super().__init__(module, *args, **kwargs)
+        self.noise = noise
+        self.noise_level = noise_level
+        self.noise_low = noise_low
+        self.noise_high = noise_high
+        self.noise_fill = noise_fill
+        self.noise_seed = noise_seed
+
+    def corrupt(self, X, generator=None):
+        """``X`` corrupted by the configured noise."""
+        return corrupt(
+            self.noise, X, self.noise_level, low=self.noise_low, high=self.noise_high,
+            fill=self.noise_fill, generator=generator,
+        )
+
+    def train_step_single(self, batch, **fit_params):
+        # fresh noise for every batch, drawn from torch's (forked, seeded) RNG; the target
+        # half of the batch is left clean
+        Xi, yi = batch
+        return super().train_step_single((self.corrupt(Xi), yi), **fit_params)
+
+    def get_split_datasets(self, X, y=None, **fit_params):
+        train, valid = super().get_split_datasets(X, y, **fit_params)
+        if valid is not None and len(valid):
+            # one fixed corruption of the validation rows (the same at every call, also the
+            # one early stopping scores the untrained model on), from its own generator
+            gen = torch.Generator(device=valid.X.device)
+            gen.manual_seed(0 if self.noise_seed is None else int(self.noise_seed))
+            valid = TensorData(self.corrupt(valid.X, generator=gen), valid.y)
+        return train, valid
+
 
 # noise_level=None resolves to these (see noise_level_): a gaussian std relative to the
 # data's RMS, and fractions of corrupted entries for the other kinds
 DEFAULT_NOISE_LEVELS = {"gaussian": 0.5, "masking": 0.3, "salt_and_pepper": 0.2}
 
 
-class DenoisingAutoencoder(BaseAutoencoder):
+class DenoisingAutoencoder(_BaseAutoencoder):
     """Denoising autoencoder: learns to reconstruct clean data from corrupted inputs.
 
     During training every minibatch is corrupted afresh (the targets stay clean), so the
@@ -86,7 +136,7 @@ validation_explained_variance_ratio_
     _overcomplete_needs_penalty = False
 
     _parameter_constraints = {
-        **BaseAutoencoder._parameter_constraints,
+        **_BaseAutoencoder._parameter_constraints,
         "noise": [StrOptions(set(NOISE_KINDS))],
         "noise_level": [Interval(Real, 0, None, closed="left"), None],
     }
@@ -156,7 +206,10 @@ validation_explained_variance_ratio_
         self.noise = noise
         self.noise_level = noise_level
 
-    def _net_params(self):
+    _net_class = DenoisingNet
+
+    def _resolve_training_params(self):
+        super()._resolve_training_params()
         level = DEFAULT_NOISE_LEVELS[self.noise] if self.noise_level is None else self.noise_level
         if self.noise != "gaussian" and level > 1:
             raise ValueError(
@@ -165,6 +218,7 @@ validation_explained_variance_ratio_
             )
         self.noise_level_ = float(level)
 
+    def _net_params(self):
         # the net sees centred, scaled data: express the clean values there, per feature
         def scaled(value):
             return torch.as_tensor((value - self.mean_) / self.scale_, dtype=torch.float32)

@@ -1,5 +1,8 @@
-"""Device resolution: the only place that asks whether CUDA is available."""
+"""Device resolution (the only place that asks whether CUDA is available), and what goes
+with a device: RNG forking and seeding, CPU copies of state, out-of-memory advice."""
 
+import contextlib
+import copy
 import re
 import warnings
 
@@ -125,3 +128,35 @@ def cuda_has_bfloat16(device):
     """Whether the CUDA device named ``device`` (not just the current one) has bfloat16
     tensor cores (compute capability 8.0, Ampere, or newer)."""
     return torch.cuda.get_device_capability(torch.device(device))[0] >= 8
+
+
+def cpu_copy(obj):
+    """A copy of a (nested) state dict with every tensor on the CPU."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().to("cpu", copy=True)
+    if isinstance(obj, dict):
+        return {key: cpu_copy(value) for key, value in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(cpu_copy(value) for value in obj)
+    return copy.deepcopy(obj)
+
+
+@contextlib.contextmanager
+def seeded_rng(device, seed):
+    """A forked torch RNG (CPU, and ``device`` if CUDA) seeded with ``seed``: the caller's
+    random state is left as it was."""
+    with torch.random.fork_rng(devices=fork_rng_devices(device)):
+        torch.random.default_generator.manual_seed(seed)
+        if device.startswith("cuda"):
+            torch.cuda.manual_seed(seed)
+        yield
+
+
+@contextlib.contextmanager
+def oom_advice(advice):
+    """Re-raise a CUDA out-of-memory error with ``advice`` (what to lower) in front of
+    torch's own message."""
+    try:
+        yield
+    except torch.cuda.OutOfMemoryError as exc:
+        raise torch.cuda.OutOfMemoryError(f"{advice} Original error: {exc}") from exc

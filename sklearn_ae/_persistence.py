@@ -23,10 +23,10 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 from sklearn.utils.validation import check_is_fitted
 
-from . import _device
 from ._autoencoder import AutoencoderTransformer
 from ._denoising import DenoisingAutoencoder
-from ._net import _cpu_copy
+from ._base import _is_fitted_attribute_name
+from ._device import cpu_copy
 from ._vae import VAETransformer
 
 FORMAT = "sklearn_ae"
@@ -118,7 +118,7 @@ def save(estimator, path):
 
     tensors = {
         # a private contiguous copy: safetensors refuses tensors that share storage
-        _MODULE_PREFIX + name: _cpu_copy(value).contiguous()
+        _MODULE_PREFIX + name: cpu_copy(value).contiguous()
         for name, value in estimator.net_.module_.state_dict().items()
     }
     attributes = {}
@@ -232,83 +232,15 @@ def load(path):
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ValueError(f"{path!r} is not a valid sklearn_ae model file: {exc}") from exc
 
-    try:
-        est = _CLASSES[name](**params)
-        # the declarative checks fit would run: the net is built from these parameters
-        est._validate_params()
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{path!r} is not a valid sklearn_ae model file: {exc}") from exc
-    for attr, value in attributes.items():
-        if not _is_fitted_attribute_name(attr) or attr == "net_" or _on_class(est, attr):
-            raise ValueError(
-                f"{path!r} is not a valid sklearn_ae model file: {attr!r} is not a "
-                "fitted attribute that can be restored."
-            )
-        setattr(est, attr, value)
-    # everything the network and inference read; a file without one is refused here
-    # rather than failing later with an AttributeError
-    for required in _REQUIRED_ATTRIBUTES:
-        if not hasattr(est, required):
-            raise ValueError(
-                f"{path!r} is not a valid sklearn_ae model file: the fitted attribute "
-                f"{required!r} is missing."
-            )
-    if not _device.is_concrete_device(est.device_):
-        raise ValueError(
-            f"{path!r} is not a valid sklearn_ae model file: device_={est.device_!r}."
-        )
-    if est.precision_ not in ("float32", "bfloat16", "float16"):
-        raise ValueError(
-            f"{path!r} is not a valid sklearn_ae model file: precision_={est.precision_!r}."
-        )
-    est.device_ = _device.loadable_device(est.device_)
-    est._fit_precision_to_device()
-
     state = {
         key[len(_MODULE_PREFIX):]: value
         for key, value in tensors.items()
         if key.startswith(_MODULE_PREFIX)
     }
-    # building layers draws initial weights from torch's global RNG; they are overwritten,
-    # and the caller's random state must not move because a model was loaded
-    with torch.random.fork_rng(devices=[]):
-        try:
-            module = est._network()
-        except Exception as exc:
-            raise ValueError(
-                f"Cannot load {path!r}: the architecture it describes cannot be built: "
-                f"{exc}"
-            ) from exc
-        try:
-            module.load_state_dict(state, strict=True)
-        except RuntimeError as exc:
-            raise ValueError(
-                f"Cannot load {path!r}: its module state (the weights) does not match the "
-                f"architecture it describes: {exc}"
-            ) from exc
-        # a placeholder split: a warm-start fit sets the split for its own data
-        valid_idx = np.array([0]) if est.early_stopping else None
-        try:
-            est.net_ = est._make_net(module, valid_idx)
-            est.net_.initialize()
-        except Exception as exc:
-            est.__dict__.pop("net_", None)
-            raise ValueError(
-                f"Cannot load {path!r}: its fitted attributes do not describe a usable "
-                f"model: {exc!r}"
-            ) from exc
-    # skorch moved (and may have copied) the module; the optimizer holds its parameters,
-    # so fill them in place
-    est.net_.module_.load_state_dict(state, strict=True)
-    est.net_.module_.eval()
-    est.net_.history = history
-    return est
-
-
-_REQUIRED_ATTRIBUTES = (
-    "n_features_in_", "device_", "precision_", "mean_", "scale_", "data_min_", "data_max_",
-    "hidden_layer_sizes_", "image_shape_", "weight_decay_",
-)
+    try:
+        return _CLASSES[name]._from_saved(params, attributes, state, history)
+    except ValueError as exc:
+        raise ValueError(f"{path!r} is not a valid sklearn_ae model file: {exc}") from exc
 
 
 def _epoch_history(history):
@@ -490,16 +422,6 @@ def _check_header(path, metadata):
             f"{path!r} is not a valid sklearn_ae model file: missing header entries "
             f"{sorted(missing)}."
         )
-
-
-def _is_fitted_attribute_name(name):
-    return name.isidentifier() and name.endswith("_") and not name.startswith("_")
-
-
-def _on_class(est, name):
-    """Whether the class defines ``name`` (a property such as ``history_``, a method):
-    the file must not shadow it."""
-    return any(name in vars(klass) for klass in type(est).__mro__)
 
 
 def _history(entries):

@@ -7,9 +7,9 @@ import torch
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseAutoencoder
+from ._base import _BaseAutoencoder
 from ._compat import Interval, StrOptions
-from ._net import VAENet
+from ._net import AutoencoderNet
 from .losses import kl_standard_normal, log_likelihood
 from .nn import write_ppca_start
 
@@ -26,7 +26,50 @@ _SCORE_SEED = 0
 _SCORE_DRAWS = 16
 
 
-class VAETransformer(BaseAutoencoder):
+class VAENet(AutoencoderNet):
+    """skorch net for a variational autoencoder; the module returns
+    ``(decoder_output, mu, logvar)``.
+
+    The loss is the negative ELBO, ``-log p(x | z) + w * KL(q(z | x) || N(0, I))``, with one
+    reparameterised draw of ``z``, divided by the number of features (so its size matches
+    the other members' per-feature losses). Every forward pass of the net draws ``z``,
+    validation included, so ``valid_loss`` is an unbiased estimate of the objective; the
+    draws come from torch's RNG, which the estimator forks and seeds.
+
+    Parameters beyond :class:`AutoencoderNet`'s
+    --------------------------------------------
+    beta : float
+        Weight of the KL term (beta-VAE; 1 gives the ELBO).
+    kl_warmup_epochs : int
+        In training, the KL weight of epoch ``e`` (1-based, counted over the whole history,
+        so a warm start does not warm up again) is ``beta * min(1, (e - 1) / kl_warmup_epochs)``.
+        Validation always uses ``beta``: early stopping judges the real objective.
+    """
+
+    def __init__(self, module, *args, beta=1.0, kl_warmup_epochs=0, **kwargs):
+        super().__init__(module, *args, **kwargs)
+        self.beta = beta
+        self.kl_warmup_epochs = kl_warmup_epochs
+
+    def infer(self, x, **fit_params):
+        return super().infer(x, sample=True, **fit_params)
+
+    def kl_weight(self, training):
+        if not training or not self.kl_warmup_epochs:
+            return self.beta
+        epoch = max(len(self.history), 1)
+        return self.beta * min(1.0, (epoch - 1) / self.kl_warmup_epochs)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        output, mu, logvar = y_pred[:3]
+        ll = log_likelihood(self.loss, output, y_true, self.module_.log_noise_var)
+        kl = kl_standard_normal(mu, logvar)
+        n_features = output[0].numel()
+        loss = (self.kl_weight(training) * kl - ll).mean() / n_features
+        return loss + self.penalty(y_pred, X, training)
+
+
+class VAETransformer(_BaseAutoencoder):
     """Variational autoencoder (beta-VAE) as a scikit-learn transformer.
 
     The encoder maps each sample to a Gaussian posterior ``q(z | x) = N(mu, diag(var))``
@@ -219,7 +262,7 @@ default="adamw"
     _overcomplete_needs_penalty = False
 
     _parameter_constraints = {
-        **BaseAutoencoder._parameter_constraints,
+        **_BaseAutoencoder._parameter_constraints,
         # a likelihood is needed: SSIM is not one
         "loss": [StrOptions({"mse", "bce"})],
         "beta": [Interval(Real, 0, None, closed="left")],
@@ -295,11 +338,14 @@ default="adamw"
     _net_class = VAENet
 
     def _net_params(self):
-        params = {
+        return {
             **super()._net_params(),
             "beta": float(self.beta),
             "kl_warmup_epochs": int(self.kl_warmup_epochs),
         }
+
+    def _optimizer_params(self):
+        params = super()._optimizer_params()
         if self.loss == "mse" and self.weight_decay_:
             # decay would pull log(sigma2) towards 0, i.e. sigma2 towards the data's
             # variance, biasing the likelihood; it is one scalar and needs no regulariser

@@ -70,6 +70,14 @@ def initial_weights(est):
 
 
 @pytest.fixture
+def seeded():
+    """torch's global RNG seeded with 0 for the test, and restored after it."""
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        yield
+
+
+@pytest.fixture
 def X_small():
     """60 x 5 Gaussian data with unequal feature variances."""
     rng = np.random.RandomState(0)

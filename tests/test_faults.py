@@ -16,7 +16,7 @@ from numpy.testing import assert_array_equal
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from skorch.callbacks import Callback
 
-import sklearn_ae._base as _base
+import sklearn_ae._data as _data
 from sklearn_ae._net import AutoencoderNet
 
 _keys = itertools.count()
@@ -253,7 +253,7 @@ class _TorchWithoutRoom:
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_out_of_memory_moving_data_suggests_memmap(Estimator, X_small, monkeypatch):
-    monkeypatch.setattr(_base, "torch", _TorchWithoutRoom())
+    monkeypatch.setattr(_data, "torch", _TorchWithoutRoom())
     est = make_estimator(Estimator)
     with pytest.raises(torch.cuda.OutOfMemoryError, match=r"60 x 5 float32.*memmap") as info:
         est.fit(X_small)

@@ -10,8 +10,7 @@ import pytest
 from conftest import ESTIMATORS, Snapshot, initial_weights, make_arc, make_estimator
 from numpy.testing import assert_allclose, assert_array_equal
 
-import sklearn_ae._base as _base
-from sklearn_ae._net import ArrayData
+from sklearn_ae._data import ArrayData, is_memmap
 
 
 def held_out_mse(est, X):
@@ -211,7 +210,7 @@ def test_memmap_is_streamed_and_trains_as_well(Estimator, early_stopping, tmp_pa
     in_memory = make_estimator(Estimator, **params).fit(X)
 
     X_mm = _memmap(X, tmp_path)
-    assert _base._is_memmap(X_mm)
+    assert is_memmap(X_mm)
     rows = _count_calls(monkeypatch, ArrayData, "rows")
     loads = _count_calls(monkeypatch, ArrayData, "load")
     streamed = make_estimator(Estimator, **params).fit(X_mm)

@@ -11,6 +11,9 @@ decoder mirrors it with stride-2 transposed convolutions whose output padding re
 sizes exactly (28 -> 14 -> 7 -> 14 -> 28; 8 -> 4 -> 2 -> 4 -> 8).
 """
 
+from numbers import Integral
+
+import numpy as np
 from torch import nn
 
 from .mlp import ACTIVATIONS
@@ -24,6 +27,36 @@ def torch_image_shape(image_shape):
         return (1, int(image_shape[0]), int(image_shape[1]))
     h, w, c = image_shape
     return (int(c), int(h), int(w))
+
+
+def resolve_image_shape(image_shape, n_features):
+    """``(H, W)`` / ``(H, W, C)``, one entry possibly -1 (inferred, as in numpy.reshape),
+    checked against rows of ``n_features`` values; returned in torch order ``(C, H, W)``."""
+    shape = image_shape
+    if (
+        len(shape) not in (2, 3)
+        or not all(isinstance(s, (Integral, np.integer)) and (s > 0 or s == -1) for s in shape)
+        or list(shape).count(-1) > 1
+    ):
+        raise ValueError(
+            "image_shape must be 2 or 3 positive integers (height, width[, channels]), "
+            "one of which may be -1 (inferred, as in numpy.reshape); got "
+            f"image_shape={shape!r}."
+        )
+    n_values = int(np.prod([s for s in shape if s != -1]))
+    if -1 in shape:
+        if n_features % n_values:
+            raise ValueError(
+                f"image_shape={tuple(shape)!r} cannot hold X's {n_features} features: "
+                f"{n_features} is not a multiple of {n_values}."
+            )
+        shape = tuple(n_features // n_values if s == -1 else int(s) for s in shape)
+    elif n_values != n_features:
+        raise ValueError(
+            f"image_shape={tuple(shape)!r} has {n_values} pixels but X has "
+            f"{n_features} features."
+        )
+    return torch_image_shape(shape)
 
 
 def downsampled_sizes(height, width, n_layers):

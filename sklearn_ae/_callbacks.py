@@ -1,0 +1,135 @@
+"""Training concerns as skorch callbacks, assembled from the estimator's flat parameters in
+one place: the non-finite guard with its complete-epoch recovery, early stopping that also
+scores the untrained start, the progress bar, the user's own callbacks."""
+
+import copy
+import math
+
+import torch
+from skorch.callbacks import Callback, EarlyStopping, ProgressBar
+from skorch.utils import noop
+
+from ._device import cpu_copy, fork_rng_devices
+
+
+def training_callbacks(user_callbacks, verbose, early_stopping=None):
+    """The named callbacks of one fit: the guard, a progress bar (``verbose >= 2``), early
+    stopping (``early_stopping``: a dict of ``patience`` and ``threshold``, or None), then
+    copies of the user's callbacks (a ``(name, callback)`` tuple keeps its name)."""
+    callbacks = [("non_finite_guard", StopOnNonFiniteLoss())]
+    if verbose and verbose >= 2:
+        callbacks.append(("progress_bar", ProgressBar()))
+    if early_stopping is not None:
+        stopper = EarlyStoppingFromStart(
+            monitor="valid_loss", threshold_mode="rel", load_best=True,
+            sink=print if verbose else noop, **early_stopping,
+        )
+        callbacks.append(("early_stopping", stopper))
+    for i, cb in enumerate(copy.deepcopy(user_callbacks) or []):
+        callbacks.append(cb if isinstance(cb, tuple) else (f"user_{i}", cb))
+    return callbacks
+
+
+def keep_complete_epochs(net, failed):
+    """After training ended, for whatever reason: drop an unfinished epoch from the history
+    and put the weights back in step with it. Returns the non-finite guard."""
+    history, callbacks = net.history, dict(net.callbacks_)
+    guard = callbacks["non_finite_guard"]
+    if guard.stopped_ is not None:
+        # the guard already restored the weights of the epoch before the divergence
+        del history[guard.stopped_[0] - 1 :]
+        return guard
+    required = ["train_loss"] + (["valid_loss"] if net.train_split else [])
+    if len(history) and any(key not in history[-1] for key in required):
+        del history[-1]
+        # after Ctrl-C skorch has run on_train_end: early stopping has loaded its best
+        # weights; otherwise (no early stopping, or an error) the last complete
+        # epoch's are put back
+        if failed or "early_stopping" not in callbacks:
+            guard.restore(net)
+    return guard
+
+
+def kept_epoch(net):
+    """The epoch whose weights the net holds after training: early stopping's best (0 is
+    the untrained start), or the last one."""
+    n_epochs = len(net.history)
+    stopper = dict(net.callbacks_).get("early_stopping")
+    return n_epochs if stopper is None else min(int(stopper.best_epoch_), n_epochs)
+
+
+class EarlyStoppingFromStart(EarlyStopping):
+    """skorch's ``EarlyStopping`` that also counts the untrained model as a candidate.
+
+    A PCA-initialised autoencoder already sits at the PCA solution before its first step;
+    scoring that state on the validation data means ``load_best`` can fall back to it, so
+    training never ends worse than where it began (on validation data).
+    """
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        if X is None or not net.train_split:
+            return
+        _, dataset_valid = net.get_split_datasets(X, y)
+        if dataset_valid is None or len(dataset_valid) == 0:
+            return
+        score = net.evaluate_loss(dataset_valid)
+        self.dynamic_threshold_ = self._calc_new_threshold(score)
+        # the epoch whose weights the module holds now: 0 before any training
+        self.best_epoch_ = len(net.history)
+        if self.load_best:
+            self.best_model_weights_ = copy.deepcopy(net.module_.state_dict())
+
+
+class StopOnNonFiniteLoss(Callback):
+    """Stops training at the first non-finite loss and restores the last finite state.
+
+    The module's and optimizer's state are copied when training begins and after every
+    epoch whose weights are known to give finite losses: the epoch's validation loss, or,
+    without validation, the loss of the epoch's last training batch recomputed with the
+    epoch's final weights (a step can blow the weights up after the last loss was taken).
+    A NaN or infinite loss puts the last copy back and ends training
+    (``KeyboardInterrupt``, skorch's way to stop); ``stopped_`` then holds
+    ``(epoch, "training" or "validation", value)`` and the diverged epoch's history row
+    is to be dropped by the caller.
+    """
+
+    def on_train_begin(self, net, **kwargs):
+        self.stopped_ = None
+        self._last_batch = None
+        self._save(net)
+
+    def _save(self, net):
+        # kept on the CPU: on a GPU, copies of Adam's state would triple the model's memory
+        self.module_state_ = cpu_copy(net.module_.state_dict())
+        self.optimizer_state_ = cpu_copy(net.optimizer_.state_dict())
+
+    def restore(self, net):
+        """Put the last saved module and optimizer state back."""
+        net.module_.load_state_dict(self.module_state_)
+        net.optimizer_.load_state_dict(self.optimizer_state_)
+
+    def _stop(self, net, kind, value):
+        self.restore(net)
+        self.stopped_ = (len(net.history), kind, value)
+        self._last_batch = None
+        raise KeyboardInterrupt
+
+    def on_batch_end(self, net, batch=None, training=False, **kwargs):
+        key = "train_loss" if training else "valid_loss"
+        value = net.history[-1, "batches", -1, key]
+        if not math.isfinite(value):
+            self._stop(net, "training" if training else "validation", value)
+        if training:
+            self._last_batch = batch
+
+    def on_epoch_end(self, net, **kwargs):
+        if "valid_loss" not in net.history[-1] and self._last_batch is not None:
+            # forked RNG: the VAE draws z in this forward pass, and the check must not
+            # shift the training draws
+            with torch.random.fork_rng(devices=fork_rng_devices(str(net.device))):
+                value = net.validation_step(self._last_batch)["loss"].item()
+            if not math.isfinite(value):
+                self._stop(net, "training", value)
+        self._last_batch = None
+        self._save(net)
