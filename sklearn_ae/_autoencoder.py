@@ -180,10 +180,10 @@ default="adamw"
     --------
     >>> from sklearn.datasets import load_digits
     >>> from sklearn_ae import AutoencoderTransformer
-    >>> X, _ = load_digits(return_X_y=True)
-    >>> ae = AutoencoderTransformer(n_components=10, max_epochs=5, random_state=0)
+    >>> X = load_digits().data[:300]
+    >>> ae = AutoencoderTransformer(n_components=10, max_epochs=3, random_state=0)
     >>> ae.fit_transform(X).shape
-    (1797, 10)
+    (300, 10)
     >>> ae.inverse_transform(ae.transform(X[:3])).shape
     (3, 64)
     """

@@ -212,8 +212,8 @@ default="adamw"
     >>> import numpy as np
     >>> from sklearn.datasets import load_digits
     >>> from sklearn_ae import DenoisingAutoencoder
-    >>> X = load_digits().data / 16
-    >>> dae = DenoisingAutoencoder(n_components=10, noise="masking", max_epochs=5,
+    >>> X = load_digits().data[:300] / 16
+    >>> dae = DenoisingAutoencoder(n_components=10, noise="masking", max_epochs=3,
     ...                            random_state=0).fit(X)
     >>> noisy = X[:3] * (np.random.RandomState(0).rand(3, 64) > 0.3)
     >>> dae.denoise(noisy).shape

@@ -245,8 +245,8 @@ default="adamw"
     --------
     >>> from sklearn.datasets import load_digits
     >>> from sklearn_ae import VAETransformer
-    >>> X, _ = load_digits(return_X_y=True)
-    >>> vae = VAETransformer(n_components=4, max_epochs=5, random_state=0).fit(X)
+    >>> X = load_digits().data[:300]
+    >>> vae = VAETransformer(n_components=4, max_epochs=3, random_state=0).fit(X)
     >>> vae.transform(X[:3]).shape
     (3, 4)
     >>> vae.sample(5, random_state=0).shape
