@@ -16,13 +16,14 @@ class AutoencoderTransformer(_BaseAutoencoder):
     Parameters
     ----------
     n_components : int, default=2
-        Size of the code. May exceed ``n_features`` (over-complete codes), though without a
-        sparsity penalty such codes can learn a near identity.
+        Size of the code. May exceed ``n_features`` (over-complete codes) only with a
+        ``sparsity`` penalty: without one such codes can copy the input, so :meth:`fit`
+        refuses them with a ``ValueError`` (``DenoisingAutoencoder`` and
+        ``VAETransformer``, whose noise and prior regularise the code, allow them).
     hidden_layer_sizes : int or array-like of int, default=None
         Widths of the encoder's hidden layers (an int means one layer); the decoder
-        mirrors them. ``None`` picks two
-        layers from the data's shape (see ``hidden_layer_sizes_``): (512, 256) for
-        784 pixels, (128, 64) for 64.
+        mirrors them. ``None`` picks two layers from the data's shape (see
+        ``hidden_layer_sizes_``): (512, 256) for 784 pixels, (128, 64) for 64.
     activation : {"relu", "tanh", "logistic", "identity", "leaky_relu", "elu", "gelu", \
 "silu"}, default="relu"
         Activation of the hidden layers.
@@ -55,15 +56,15 @@ default="adamw"
         1e-4) are usual. The value used is ``weight_decay_``.
     early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the data, stop when its loss has not improved
-        for ``n_iter_no_change`` epochs, and keep the best weights seen (the untrained,
-        PCA-initialised state included).
+        for ``n_iter_no_change`` epochs, and keep the best weights seen (the untrained
+        state, e.g. the PCA start, included).
     validation_fraction : float, default=0.1
         Fraction of the training data held out for early stopping.
     n_iter_no_change : int, default=30
         Patience of early stopping, in epochs. Generous because the non-linear path
-        starts at zero and small data sets take few steps per epoch: with 10, swiss roll
-        and S-curve stop before leaving the PCA start (AE/PCA 1.0); with 30 they reach
-        0.25 and 0.19.
+        starts at zero and small data sets take few steps per epoch: in the project's
+        benchmarks, with 10 an ``AutoencoderTransformer`` on swiss roll and S-curve stops
+        before leaving the PCA start (AE/PCA 1.0); with 30 it reaches 0.25 and 0.19.
     tol : float, default=1e-4
         Minimum relative improvement of the validation loss that counts.
     callbacks : list of skorch callbacks, default=None
@@ -84,12 +85,14 @@ default="adamw"
         layer to the code; the decoder mirrors them with stride-2 transposed convolutions.
         ``hidden_layer_sizes`` then gives the channels of the stride-2 layers (``None``:
         (32, 64), fewer for images too small to halve twice). With ``init="pca"`` the
-        convolutional paths are the non-linear residual of the PCA linear path.
+        convolutional paths are the non-linear residual of the linear path that ``init``
+        sets up.
     image_shape : tuple of int, default=None
         Shape of one image, ``(height, width)`` or ``(height, width, channels)``, for
-        ``architecture="conv"`` and ``loss="ssim"``. Rows of ``X`` are images flattened in C
-        order (``images.reshape(n_samples, -1)``); one entry may be -1 (inferred, as in
-        :func:`numpy.reshape`). Checked against ``n_features`` before training.
+        ``architecture="conv"`` (and ``loss="ssim"`` where ``loss`` offers it). Rows of
+        ``X`` are images flattened in C order (``images.reshape(n_samples, -1)``); one
+        entry may be -1 (inferred, as in :func:`numpy.reshape`). Checked against
+        ``n_features`` before training.
     sparsity : {"l1", "kl"}, default=None
         Penalty on the codes (in scaled units), added to the loss in training and
         validation: ``"l1"``, ``sparsity_weight * mean |code|`` (an L1 activity penalty);
@@ -131,8 +134,18 @@ default="adamw"
         Per-feature mean of the training data, removed before encoding.
     scale_ : float
         Root mean square of the centred training data; inputs are divided by it.
+    data_min_ : float
+        Smallest value of the training data (the lower end of SSIM's data range and of
+        the denoiser's noise).
+    data_max_ : float
+        Largest value of the training data (the upper end of SSIM's data range and of
+        the denoiser's noise).
+    image_shape_ : tuple of int or None
+        ``image_shape`` in torch order ``(channels, height, width)``, -1 resolved; None
+        without ``image_shape``.
     hidden_layer_sizes_ : tuple of int
-        Hidden widths actually used.
+        Hidden widths (or, with ``architecture="conv"``, convolution channels) actually
+        used.
     weight_decay_ : float
         Weight decay actually used.
     device_ : str
@@ -144,7 +157,7 @@ default="adamw"
     n_iter_ : int
         Number of epochs run.
     best_epoch_ : int
-        Epoch whose weights were kept (0 means the untrained, PCA-initialised model).
+        Epoch whose weights were kept (0 means the untrained model, e.g. the PCA start).
     loss_curve_ : ndarray of shape (n_iter_,)
         Training loss per epoch (on the scaled data).
     validation_loss_curve_ : ndarray of shape (n_iter_,) or None
@@ -155,12 +168,9 @@ default="adamw"
         training; set it beside ``PCA(...).fit(X).explained_variance_ratio_.sum()``.
     validation_explained_variance_ratio_ : float or None
         The same on the held-out validation rows; None without early stopping.
-    image_shape_ : tuple of int or None
-        ``image_shape`` in torch order ``(channels, height, width)``, -1 resolved; None
-        without ``image_shape``.
-    data_min_, data_max_ : float
-        Smallest and largest value of the training data (SSIM's data range, the bounds of
-        the denoiser's noise).
+    history_ : skorch.history.History
+        skorch's per-epoch training history (train/valid loss, durations, and whatever
+        callbacks record); the same object as ``net_.history``.
 
     See Also
     --------
@@ -170,10 +180,10 @@ default="adamw"
     --------
     >>> from sklearn.datasets import load_digits
     >>> from sklearn_ae import AutoencoderTransformer
-    >>> X, _ = load_digits(return_X_y=True)
-    >>> ae = AutoencoderTransformer(n_components=10, max_epochs=5, random_state=0)
+    >>> X = load_digits().data[:300]
+    >>> ae = AutoencoderTransformer(n_components=10, max_epochs=3, random_state=0)
     >>> ae.fit_transform(X).shape
-    (1797, 10)
+    (300, 10)
     >>> ae.inverse_transform(ae.transform(X[:3])).shape
     (3, 64)
     """

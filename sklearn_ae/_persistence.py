@@ -98,14 +98,18 @@ def save(estimator, path):
 
     Examples
     --------
+    >>> import os, shutil, tempfile
     >>> import numpy as np
     >>> from sklearn_ae import AutoencoderTransformer, save, load
     >>> X = np.random.RandomState(0).randn(50, 4)
     >>> est = AutoencoderTransformer(n_components=2, max_epochs=2, random_state=0).fit(X)
-    >>> save(est, "model.safetensors")  # doctest: +SKIP
-    >>> loaded = load("model.safetensors")  # doctest: +SKIP
-    >>> np.array_equal(loaded.transform(X), est.transform(X))  # doctest: +SKIP
+    >>> folder = tempfile.mkdtemp()
+    >>> path = os.path.join(folder, "model.safetensors")
+    >>> save(est, path)
+    >>> loaded = load(path)
+    >>> np.array_equal(loaded.transform(X), est.transform(X))
     True
+    >>> shutil.rmtree(folder)
     """
     cls = type(estimator)
     if _CLASSES.get(cls.__name__) is not cls:

@@ -85,11 +85,12 @@ class VAETransformer(_BaseAutoencoder):
     Parameters
     ----------
     n_components : int, default=2
-        Number of latent units.
-    hidden_layer_sizes : array-like of int, default=None
-        Widths of the encoder's hidden layers; the decoder mirrors them. ``None`` picks two
-        layers from the data's shape (see ``hidden_layer_sizes_``): (512, 256) for 784
-        pixels, (128, 64) for 64.
+        Number of latent units, the size of the code. May exceed ``n_features``
+        (over-complete codes): the prior regularises the code.
+    hidden_layer_sizes : int or array-like of int, default=None
+        Widths of the encoder's hidden layers (an int means one layer); the decoder
+        mirrors them. ``None`` picks two layers from the data's shape (see
+        ``hidden_layer_sizes_``): (512, 256) for 784 pixels, (128, 64) for 64.
     activation : {"relu", "tanh", "logistic", "identity", "leaky_relu", "elu", "gelu", \
 "silu"}, default="relu"
         Activation of the hidden layers.
@@ -114,7 +115,8 @@ class VAETransformer(_BaseAutoencoder):
         Raise the KL weight linearly from 0 (first epoch) to ``beta`` over this many
         epochs, which helps avoid posterior collapse. Early stopping always judges the
         validation loss with the full ``beta``; with long warm-ups raise
-        ``n_iter_no_change`` as well.
+        ``n_iter_no_change`` as well. A warm start (``warm_start=True``) does not repeat
+        the warm-up.
     max_epochs : int, default=200
         Maximum number of passes over the training data.
     batch_size : int, default=256
@@ -125,59 +127,82 @@ class VAETransformer(_BaseAutoencoder):
 default="adamw"
         The optimizer.
     weight_decay : float, default=None
-        Passed to the optimizer as ``weight_decay`` (never applied to the Gaussian
-        observation log-variance, which it would drag towards the data's variance).
-        ``None`` means 2.0 for ``"adamw"`` and 0 otherwise, as for the other members of
-        the family. The value used is ``weight_decay_``.
+        Passed to the optimizer as ``weight_decay``, but never applied to the Gaussian
+        observation log-variance, which it would drag towards the data's variance.
+        ``None`` means 2.0 for the default ``"adamw"`` (decoupled decay: each step shrinks
+        the weights by ``lr * weight_decay``; the main guard against overfitting small
+        data) and 0 for any other optimizer, where weight decay is an L2 penalty and much
+        smaller values (e.g. 1e-4) are usual. The value used is ``weight_decay_``.
     early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the data, stop when its loss (the negative
-        ELBO per feature, one draw per sample) has not improved for ``n_iter_no_change``
-        epochs, and keep the best weights seen (the untrained state included).
+        ELBO per feature, one draw per sample, with the full ``beta``) has not improved
+        for ``n_iter_no_change`` epochs, and keep the best weights seen (the untrained
+        state, e.g. the PPCA start, included).
     validation_fraction : float, default=0.1
         Fraction of the training data held out for early stopping.
     n_iter_no_change : int, default=30
-        Patience of early stopping, in epochs.
+        Patience of early stopping, in epochs. Generous because the non-linear path
+        starts at zero and small data sets take few steps per epoch: in the project's
+        benchmarks, with 10 an ``AutoencoderTransformer`` on swiss roll and S-curve stops
+        before leaving the PCA start (AE/PCA 1.0); with 30 it reaches 0.25 and 0.19.
     tol : float, default=1e-4
         Minimum relative improvement of the validation loss that counts.
     callbacks : list of skorch callbacks, default=None
-        Extra skorch callbacks, copied at each fit.
+        Extra skorch callbacks (e.g. ``LRScheduler``, ``Checkpoint``), copied at each fit;
+        a ``(name, callback)`` tuple keeps its name.
     device : str, default="auto"
         ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
     random_state : int, RandomState instance or None, default=None
-        Controls initialisation, shuffling, the validation split and the training draws.
-        The fit runs on a forked torch RNG, so torch's global random state is left as it
-        was.
+        Controls initialisation, shuffling, the validation split and the training draws
+        of ``z``. The fit runs on a forked torch RNG, so torch's global random state is
+        left as it was.
     verbose : int, default=0
         1 prints a table per epoch, 2 adds a progress bar.
     warm_start : bool, default=False
-        Continue training the fitted network on the next call to :meth:`fit` (the KL
-        warm-up is not repeated).
+        Continue training the fitted network on the next call to :meth:`fit`.
     architecture : {"mlp", "conv"}, default="mlp"
-        ``"conv"``: convolutional encoder and decoder for images given as flattened rows
-        (needs ``image_shape``); ``hidden_layer_sizes`` are then the channels of the
-        stride-2 layers. With ``init="pca"`` the convolutional paths are the non-linear
-        paths added to the PPCA start.
+        ``"mlp"``: fully connected encoder and decoder. ``"conv"``: for images (needs
+        ``image_shape``): stride-2 3x3 convolutions (each halving the image) and a linear
+        layer to the code; the decoder mirrors them with stride-2 transposed convolutions.
+        ``hidden_layer_sizes`` then gives the channels of the stride-2 layers (``None``:
+        (32, 64), fewer for images too small to halve twice). With ``init="pca"`` the
+        convolutional paths are the non-linear residual of the linear path that ``init``
+        sets up.
     image_shape : tuple of int, default=None
-        ``(height, width)`` or ``(height, width, channels)`` of one image, for
-        ``architecture="conv"``.
-    sparsity : {"l1", "kl"} or None, default=None
-        Optional sparsity penalty on the posterior means, as for the other members of the
-        family (rarely wanted with a VAE, whose prior already regularises the codes).
+        Shape of one image, ``(height, width)`` or ``(height, width, channels)``, for
+        ``architecture="conv"`` (and ``loss="ssim"`` where ``loss`` offers it). Rows of
+        ``X`` are images flattened in C order (``images.reshape(n_samples, -1)``); one
+        entry may be -1 (inferred, as in :func:`numpy.reshape`). Checked against
+        ``n_features`` before training.
+    sparsity : {"l1", "kl"}, default=None
+        Penalty on the posterior means (in the prior's units, whatever the ``init``),
+        added to the loss in training and validation: ``"l1"``,
+        ``sparsity_weight * mean |mu|``; ``"kl"``, ``sparsity_weight * mean_j
+        KL(sparsity_target || mean of sigmoid(mu_j))``; see :meth:`code_sparsity`. Rarely
+        wanted with a VAE, whose prior already regularises the codes.
     sparsity_weight : float, default=0.1
-        Weight of the sparsity penalty.
+        Weight of the sparsity penalty, added to the loss (the negative ELBO per
+        feature).
     sparsity_target : float, default=0.05
-        Target mean activation of ``sparsity="kl"``.
+        Target mean activation of each code unit for ``sparsity="kl"``.
     inference_batch_size : int, default=4096
-        Rows per forward pass at inference (:meth:`transform`, :meth:`score_samples`,
-        ...), independent of ``batch_size``.
+        Rows per forward pass in :meth:`transform`, :meth:`inverse_transform`,
+        :meth:`score_samples` and the other inference methods, independent of the training
+        ``batch_size``. Outputs are written into one preallocated array, so peak memory is
+        about input + output + one batch's intermediates.
     precision : {"float32", "bfloat16", "float16", "auto"}, default="float32"
-        Training precision (``"bfloat16"``: autocast mixed precision; ``"auto"``: bfloat16
-        where the hardware runs it natively), as for
-        :class:`~sklearn_ae.AutoencoderTransformer`; inference runs in float32. The value
+        Training precision. ``"bfloat16"``: mixed precision (``torch.autocast``; weights
+        and optimizer state stay float32, losses are computed in float32) with torch's
+        fused optimizer step. ``"float16"``: autocast with gradient scaling, CUDA only.
+        ``"auto"``: bfloat16 where the hardware runs it natively (a CUDA device with
+        bfloat16, or a CPU with AVX512-BF16 or AMX), float32 elsewhere. Inference runs in
+        float32 whatever the training precision, and outputs stay float32. See
+        ``docs/precision.md`` for speed and accuracy measured against float32. The value
         used is ``precision_``.
     compile : bool, default=False
-        Train through ``torch.compile``, as for
-        :class:`~sklearn_ae.AutoencoderTransformer`.
+        Train through ``torch.compile`` (the forward pass of training batches; the first
+        epoch pays the compilation, tens of seconds). Pays off on GPUs and for long fits;
+        see ``docs/precision.md``. Needs a C++ compiler on the CPU.
 
     Attributes
     ----------
@@ -190,12 +215,18 @@ default="adamw"
         Per-feature mean of the training data, removed before encoding.
     scale_ : float
         Root mean square of the centred training data; inputs are divided by it.
-    data_min_, data_max_ : float
-        Smallest and largest value of the training data.
+    data_min_ : float
+        Smallest value of the training data (the lower end of SSIM's data range and of
+        the denoiser's noise).
+    data_max_ : float
+        Largest value of the training data (the upper end of SSIM's data range and of
+        the denoiser's noise).
     image_shape_ : tuple of int or None
-        ``image_shape`` in torch order ``(C, H, W)``; None when not given.
+        ``image_shape`` in torch order ``(channels, height, width)``, -1 resolved; None
+        without ``image_shape``.
     hidden_layer_sizes_ : tuple of int
-        Hidden widths (or convolution channels) actually used.
+        Hidden widths (or, with ``architecture="conv"``, convolution channels) actually
+        used.
     weight_decay_ : float
         Weight decay actually used.
     device_ : str
@@ -213,17 +244,21 @@ default="adamw"
     n_iter_ : int
         Number of epochs run.
     best_epoch_ : int
-        Epoch whose weights were kept (0 means the untrained model).
+        Epoch whose weights were kept (0 means the untrained model, e.g. the PCA start).
     loss_curve_ : ndarray of shape (n_iter_,)
         Training loss per epoch: the negative ELBO per feature, on the scaled data for
         ``loss="mse"``, with the (warm-up) KL weight of that epoch.
     validation_loss_curve_ : ndarray of shape (n_iter_,) or None
         Validation loss per epoch (full ``beta``); None without early stopping.
     train_explained_variance_ratio_ : float
-        Fraction of the training rows' variance that the reconstruction through the
-        posterior mean keeps (``1 - residual / total`` sum of squares).
+        Fraction of the training data's variance (around ``mean_``) that the
+        reconstruction keeps, ``1 - residual / total`` sum of squares, on the rows used for
+        training; set it beside ``PCA(...).fit(X).explained_variance_ratio_.sum()``.
     validation_explained_variance_ratio_ : float or None
         The same on the held-out validation rows; None without early stopping.
+    history_ : skorch.history.History
+        skorch's per-epoch training history (train/valid loss, durations, and whatever
+        callbacks record); the same object as ``net_.history``.
 
     See Also
     --------
@@ -248,8 +283,8 @@ default="adamw"
     --------
     >>> from sklearn.datasets import load_digits
     >>> from sklearn_ae import VAETransformer
-    >>> X, _ = load_digits(return_X_y=True)
-    >>> vae = VAETransformer(n_components=4, max_epochs=5, random_state=0).fit(X)
+    >>> X = load_digits().data[:300]
+    >>> vae = VAETransformer(n_components=4, max_epochs=3, random_state=0).fit(X)
     >>> vae.transform(X[:3]).shape
     (3, 4)
     >>> vae.sample(5, random_state=0).shape

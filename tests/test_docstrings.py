@@ -1,0 +1,129 @@
+"""The family's docstrings agree with each other and with the code.
+
+Shared parameters and fitted attributes are written out in every class (so ``help()`` and
+IDEs show them), which lets them drift apart; these tests keep the shared text identical to
+``AutoencoderTransformer``'s, with scikit-learn's own checker, and keep every class's
+Parameters and Attributes sections in step with its ``__init__`` and its fitted state.
+"""
+
+import inspect
+
+import numpy as np
+import pytest
+from numpydoc.docscrape import NumpyDocString
+from sklearn.base import BaseEstimator
+from sklearn.utils._testing import assert_docstring_consistency
+
+import sklearn_ae
+from sklearn_ae import AutoencoderTransformer
+
+REFERENCE = AutoencoderTransformer
+
+# every public estimator, so that a new member of the family is checked without editing
+# this file
+ESTIMATORS = [
+    obj
+    for obj in (getattr(sklearn_ae, name) for name in sklearn_ae.__all__)
+    if inspect.isclass(obj) and issubclass(obj, BaseEstimator)
+]
+MEMBERS = [cls for cls in ESTIMATORS if cls is not REFERENCE]
+
+# Shared parameters whose meaning really differs in a member: the member keeps its own text.
+PARAMETER_EXCLUSIONS = {
+    "DenoisingAutoencoder": {
+        "n_components": "over-complete codes are allowed without a sparsity penalty",
+        "early_stopping": "the validation rows are corrupted, so it judges denoising",
+        "random_state": "also draws the noise",
+    },
+    "VAETransformer": {
+        "n_components": "over-complete codes are allowed: the prior regularises them",
+        "init": '"pca" is a probabilistic PCA start, with posterior variances',
+        "loss": 'a likelihood, so only {"mse", "bce"}; "mse" learns a noise variance',
+        "weight_decay": "never applied to the observation log-variance",
+        "early_stopping": "the validation loss is the negative ELBO",
+        "random_state": "also draws the reparameterisation noise in training",
+        "sparsity": "acts on the posterior means, in the prior's units",
+        "sparsity_weight": "the loss it is weighed against is the negative ELBO",
+    },
+}
+
+# Shared fitted attributes whose meaning really differs in a member.
+ATTRIBUTE_EXCLUSIONS = {
+    "VAETransformer": {
+        "net_": "its module is a VariationalAutoencoder returning (output, mu, logvar)",
+        "loss_curve_": "the negative ELBO, with the KL weight of the warm-up",
+        "validation_loss_curve_": "the negative ELBO with the full beta",
+    },
+}
+
+
+def _init_params(cls):
+    return [name for name in inspect.signature(cls.__init__).parameters if name != "self"]
+
+
+def _documented(cls, section):
+    # parsed as assert_docstring_consistency parses them
+    return [name for name, _, _ in NumpyDocString(inspect.getdoc(cls))[section]]
+
+
+def _fitted_attributes(est):
+    # public names ending in "_" that a fitted estimator answers: attributes set by fit
+    # and properties such as history_
+    return {
+        name
+        for name in dir(est)
+        if name.endswith("_") and not name.startswith("_") and hasattr(est, name)
+    }
+
+
+def test_family_is_found():
+    # guards the discovery above: an empty list would make the other tests pass vacuously
+    assert REFERENCE in ESTIMATORS
+    assert {cls.__name__ for cls in MEMBERS} >= {"DenoisingAutoencoder", "VAETransformer"}
+
+
+def test_exclusions_name_members():
+    names = {cls.__name__ for cls in MEMBERS}
+    assert set(PARAMETER_EXCLUSIONS) <= names
+    assert set(ATTRIBUTE_EXCLUSIONS) <= names
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda cls: cls.__name__)
+def test_parameters_documented_are_init_parameters(cls):
+    documented = _documented(cls, "Parameters")
+    assert len(documented) == len(set(documented)), "a parameter is documented twice"
+    assert set(documented) == set(_init_params(cls))
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda cls: cls.__name__)
+def test_attributes_documented_are_fitted_attributes(cls):
+    rng = np.random.RandomState(0)
+    pd = pytest.importorskip("pandas")
+    # string column names so that feature_names_in_ exists
+    X = pd.DataFrame(rng.rand(20, 3), columns=["a", "b", "c"])
+    est = cls(max_epochs=1, device="cpu", random_state=0).fit(X)
+    documented = _documented(cls, "Attributes")
+    assert len(documented) == len(set(documented)), "an attribute is documented twice"
+    assert set(documented) == _fitted_attributes(est)
+
+
+@pytest.mark.parametrize("cls", MEMBERS, ids=lambda cls: cls.__name__)
+def test_shared_parameters_match_reference(cls):
+    excluded = PARAMETER_EXCLUSIONS.get(cls.__name__, {})
+    assert set(excluded) <= set(_init_params(REFERENCE)) & set(_init_params(cls))
+    shared = [
+        name
+        for name in _init_params(REFERENCE)
+        if name in _init_params(cls) and name not in excluded
+    ]
+    assert_docstring_consistency([REFERENCE, cls], include_params=shared)
+
+
+@pytest.mark.parametrize("cls", MEMBERS, ids=lambda cls: cls.__name__)
+def test_shared_attributes_match_reference(cls):
+    excluded = ATTRIBUTE_EXCLUSIONS.get(cls.__name__, {})
+    reference = _documented(REFERENCE, "Attributes")
+    member = _documented(cls, "Attributes")
+    assert set(excluded) <= set(reference) & set(member)
+    shared = [name for name in reference if name in member and name not in excluded]
+    assert_docstring_consistency([REFERENCE, cls], include_attrs=shared)
