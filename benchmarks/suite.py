@@ -14,8 +14,8 @@ and ``sklearn_ae.evaluation``). Raw results go to ``--out-dir`` (``suite.csv``,
     python -m benchmarks.suite --datasets digits --methods pca ae --ks 2 10
     python -m benchmarks.suite --device cuda           # on a GPU machine
 
-DenoisingAutoencoder, VAETransformer and UMAP join when they can be imported; otherwise
-their rows are recorded as skipped with the reason.
+UMAP joins when umap-learn can be imported; otherwise its rows are recorded as skipped with
+the reason.
 """
 
 import shlex
@@ -38,18 +38,10 @@ from benchmarks._common import (
     write_csv,
     write_json,
 )
-from sklearn_ae import AutoencoderTransformer
+from sklearn_ae import AutoencoderTransformer, DenoisingAutoencoder, VAETransformer
 from sklearn_ae._device import resolve_device
 from sklearn_ae.evaluation import KNN_NEIGHBORS, environment, knn_accuracy, mse
 
-try:
-    from sklearn_ae import DenoisingAutoencoder
-except ImportError:  # not landed yet
-    DenoisingAutoencoder = None
-try:
-    from sklearn_ae import VAETransformer
-except ImportError:  # not landed yet
-    VAETransformer = None
 try:
     import umap  # optional extra, never a dependency
 except ImportError:
@@ -91,7 +83,7 @@ COLUMNS = (
 
 
 class Skip(Exception):
-    """A method that cannot run here (not installed, not landed, not meaningful)."""
+    """A method that cannot run here (an optional extra that is not installed)."""
 
 def make_method(name, k, data, args):
     """A fresh, unfitted estimator for ``name`` at ``n_components=k``."""
@@ -121,13 +113,10 @@ def make_method(name, k, data, args):
         "vae": VAETransformer,
     }
     if name in classes:
-        cls = classes[name]
-        if cls is None:
-            raise Skip(f"{METHOD_LABELS[name]} is not available in sklearn_ae yet")
         params = {"n_components": k, "random_state": seed, "device": args.device_}
         if args.max_epochs is not None:
             params["max_epochs"] = args.max_epochs
-        return cls(**params)
+        return classes[name](**params)
     raise ValueError(f"unknown method {name!r}; choose from {METHODS}")
 
 

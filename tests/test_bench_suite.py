@@ -97,17 +97,6 @@ def test_same_seed_same_metrics(smoke, tmp_path):
     assert not (tmp_path / "docs").exists()
 
 
-def test_missing_estimator_is_recorded_as_skipped(monkeypatch):
-    monkeypatch.setattr(suite, "VAETransformer", None)
-    args = suite.parse_args(["--max-epochs", "1"])
-    args.device_ = "cpu"
-    data = suite.bench_datasets.load("wine")
-    row, arrays = suite.run_cell(data, "vae", 2, args)
-    assert row["status"] == "skipped"
-    assert row["note"] == "VAETransformer is not available in sklearn_ae yet"
-    assert row["mse"] is None and arrays == {}
-
-
 def test_grid_caps_k_and_limits_truncated_svd_to_pixel_data():
     assert suite.applicable("truncated_svd", "mnist")
     assert not suite.applicable("truncated_svd", "wine")
