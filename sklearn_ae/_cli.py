@@ -34,7 +34,6 @@ from ._autoencoder import AutoencoderTransformer
 from ._device import resolve_device
 from .evaluation import (
     KNN_NEIGHBORS,
-    MNIST_N_TRAIN,
     environment,
     knn_accuracy,
     load_mnist_split,
@@ -389,7 +388,7 @@ def load_data(args):
 
     if spec.lower() == "mnist":
         X_train, X_test, y_train, y_test = load_mnist_split()
-        split = f"fixed: first {MNIST_N_TRAIN} rows train, last {len(X_test)} test"
+        split = f"fixed: first {len(X_train)} rows train, last {len(X_test)} test"
         return Dataset("mnist", X_train, X_test, y_train, y_test, split=split)
 
     if spec.lower() == "digits":

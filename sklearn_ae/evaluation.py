@@ -29,7 +29,6 @@ from .datasets import load_mnist_10k
 
 __all__ = [
     "KNN_NEIGHBORS",
-    "MNIST_N_TRAIN",
     "environment",
     "knn_accuracy",
     "load_mnist_split",
@@ -37,8 +36,6 @@ __all__ = [
     "reconstruction_mse",
 ]
 
-#: Rows of :func:`~sklearn_ae.datasets.load_mnist_10k` in the training split; the rest test.
-MNIST_N_TRAIN = 8000
 #: Neighbours of the kNN probe (the "kNN-5 accuracy" of the reports).
 KNN_NEIGHBORS = 5
 
@@ -152,6 +149,9 @@ def knn_accuracy(Z_train, y_train, Z_test, y_test, n_neighbors=KNN_NEIGHBORS):
 def load_mnist_split(n_train=None, n_test=None):
     """The bundled MNIST subset with its fixed split: first 8000 rows train, last 2000 test.
 
+    The split is the one :func:`~sklearn_ae.datasets.load_mnist_10k` names (``train_idx``,
+    ``test_idx``).
+
     Parameters
     ----------
     n_train : int, default=None
@@ -186,9 +186,9 @@ def load_mnist_split(n_train=None, n_test=None):
     >>> X_train.shape, X_test.shape
     ((8000, 784), (2000, 784))
     """
-    X, y = load_mnist_10k(return_X_y=True)
-    n = MNIST_N_TRAIN
-    return X[:n][:n_train], X[n:][:n_test], y[:n][:n_train], y[n:][:n_test]
+    data = load_mnist_10k()
+    train, test = data.train_idx[:n_train], data.test_idx[:n_test]
+    return data.data[train], data.data[test], data.target[train], data.target[test]
 
 
 def _cpu_model():
