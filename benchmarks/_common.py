@@ -1,58 +1,28 @@
-"""Helpers shared by the benchmark scripts: environment, timing, data, report writing."""
+"""Helpers shared by the benchmark scripts: threads, devices, timing, report writing.
 
+What they measure (MSE, kNN probe, MNIST split, environment) is :mod:`sklearn_ae.evaluation`,
+shared with the CLI.
+"""
+
+import argparse
 import csv
-import datetime
 import json
-import os
-import platform
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
-
-# the project's MNIST convention: first 8000 rows train, last 2000 test
-MNIST_N_TRAIN = 8000
-
-
-def cpu_model():
-    """The CPU's marketing name, from /proc/cpuinfo where there is one."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+# the directory holding the benchmarks package: where ``python -m benchmarks.<script>`` runs
+REPO_ROOT = Path(__file__).resolve().parent.parent
+RESULTS_DIR = REPO_ROOT / "benchmarks" / "results"
 
 
-def environment(device="cpu"):
-    """Versions and hardware that the numbers depend on."""
-    import sklearn
-    import skorch
-
-    import sklearn_ae
-
-    env = {
-        "timestamp": datetime.datetime.now().isoformat(timespec="seconds"),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "cpu_model": cpu_model(),
-        "cpu_count": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "torch": torch.__version__,
-        "numpy": np.__version__,
-        "sklearn": sklearn.__version__,
-        "skorch": skorch.__version__,
-        "sklearn_ae": sklearn_ae.__version__,
-        "device": device,
-    }
-    if str(device).startswith("cuda"):
-        env["gpu"] = torch.cuda.get_device_name(torch.device(device))
-    return env
+def argument_parser(module, doc):
+    """The parser of the script ``module`` (its ``__spec__.name``, e.g.
+    ``"benchmarks.suite"``): usage reads ``python -m benchmarks.suite``, the command that runs
+    it, and the description is the first paragraph of the script's docstring ``doc``."""
+    return argparse.ArgumentParser(prog=f"python -m {module}", description=doc.split("\n\n")[0])
 
 
 def set_threads(n_threads):
@@ -79,18 +49,6 @@ def timed(fn, device="cpu"):
     result = fn()
     synchronize(device)
     return result, time.perf_counter() - start
-
-
-def load_mnist_split(n_train=None, n_test=None):
-    """MNIST subset as (X_train, X_test), float32 pixels in [0, 1].
-
-    ``n_train`` / ``n_test`` keep the first rows of each split (for quick checks).
-    """
-    from sklearn_ae.datasets import load_mnist_10k
-
-    X, _ = load_mnist_10k(return_X_y=True)
-    X_train, X_test = X[:MNIST_N_TRAIN], X[MNIST_N_TRAIN:]
-    return X_train[:n_train], X_test[:n_test]
 
 
 def fmt(value, spec=".4g"):

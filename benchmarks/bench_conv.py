@@ -11,37 +11,30 @@ MSE is the mean over all test entries through ``reconstruct`` (= inverse_transfo
 transform). ``--max-epochs`` (30 by default) caps both architectures alike (early stopping
 still applies): a convolutional epoch costs several MLP epochs on a CPU.
 
-    python benchmarks/bench_conv.py
-    python benchmarks/bench_conv.py --quick          # 1000 MNIST rows, 2 epochs
+    python -m benchmarks.bench_conv
+    python -m benchmarks.bench_conv --quick          # 1000 MNIST rows, 2 epochs
 """
-
-import argparse
 
 import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.model_selection import train_test_split
 
-from _common import (
+from benchmarks._common import (
     RESULTS_DIR,
-    environment,
+    argument_parser,
     fmt,
-    load_mnist_split,
     markdown_table,
     set_threads,
     timed,
     write_json,
 )
-
 from sklearn_ae import AutoencoderTransformer
-
-
-def mse(A, B):
-    return float(np.mean((np.asarray(A, np.float64) - B) ** 2))
+from sklearn_ae.evaluation import environment, load_mnist_split, mse, reconstruction_mse
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argument_parser(__spec__.name, __doc__)
     parser.add_argument("--n-components", type=int, nargs="+", default=[30])
     parser.add_argument("--max-epochs", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
@@ -59,13 +52,13 @@ def main(argv=None):
         data["digits"] = (*train_test_split(X, test_size=0.2, random_state=0), (8, 8))
     if "mnist" in args.datasets:
         n = 1000 if args.quick else None
-        data["mnist"] = (*load_mnist_split(n_train=n, n_test=n), (28, 28))
+        data["mnist"] = (*load_mnist_split(n_train=n, n_test=n)[:2], (28, 28))
 
     rows, results = [], []
     for name, (X_train, X_test, shape) in data.items():
         for k in args.n_components:
             pca = PCA(n_components=k, random_state=0).fit(X_train)
-            pca_mse = mse(pca.inverse_transform(pca.transform(X_test)), X_test)
+            pca_mse = reconstruction_mse(pca, X_test)
             for arch in ("mlp", "conv"):
                 est = AutoencoderTransformer(
                     n_components=k, architecture=arch, image_shape=shape,

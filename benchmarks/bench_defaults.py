@@ -12,21 +12,19 @@ Targets for AutoencoderTransformer (issues 2 and 7):
 * MNIST k=30: AE/PCA <= 0.5 (issue 7; issue 2 asks <= 0.6) with a fit of at most 180 s.
 
 DenoisingAutoencoder (scored on clean test data) and VAETransformer (posterior-mean
-reconstruction) are reported beside it when installed, with the same <= 1.0 target.
+reconstruction) are reported beside it, with the same <= 1.0 target.
 
-    python benchmarks/bench_defaults.py                     # the real benchmark
-    python benchmarks/bench_defaults.py --quick             # max_epochs=3, fewer MNIST rows
-    python benchmarks/bench_defaults.py --datasets digits mnist --estimators autoencoder
+    python -m benchmarks.bench_defaults                     # the real benchmark
+    python -m benchmarks.bench_defaults --quick             # max_epochs=3, fewer MNIST rows
+    python -m benchmarks.bench_defaults --datasets digits mnist --estimators autoencoder
 """
 
-import argparse
-
-import numpy as np
 from sklearn.decomposition import PCA
 
-from _common import (
+import sklearn_ae
+from benchmarks._common import (
     RESULTS_DIR,
-    environment,
+    argument_parser,
     fmt,
     markdown_table,
     set_threads,
@@ -34,10 +32,8 @@ from _common import (
     write_csv,
     write_json,
 )
-
-from datasets import DATASETS, components_for, load
-
-import sklearn_ae
+from benchmarks.datasets import DATASETS, components_for, load
+from sklearn_ae.evaluation import environment, reconstruction_mse
 
 N_COMPONENTS = (2, 10, 30)
 ESTIMATORS = {
@@ -50,24 +46,6 @@ SPECIAL_TARGETS = {("mnist", 30): (0.5, 180.0)}
 FLOAT32_SLACK = 1e-4
 QUICK_MAX_EPOCHS = 3
 QUICK_MNIST_TRAIN = 2000
-
-
-def available_estimators(names):
-    """The requested estimator classes that this install has (others are skipped)."""
-    found = {}
-    for name in names:
-        cls = getattr(sklearn_ae, ESTIMATORS[name], None)
-        if cls is None:
-            print(f"skipping {name}: sklearn_ae.{ESTIMATORS[name]} is not available")
-        else:
-            found[name] = cls
-    return found
-
-
-def reconstruction_mse(model, X):
-    """Mean squared error over all entries of ``X``, through transform and back."""
-    X_hat = model.inverse_transform(model.transform(X))
-    return float(np.mean((np.asarray(X, dtype=np.float64) - X_hat) ** 2))
 
 
 def verdict(dataset, k, ratio, fit_s, quick):
@@ -138,7 +116,7 @@ def report(rows, quick):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argument_parser(__spec__.name, __doc__)
     parser.add_argument("--datasets", nargs="+", choices=DATASETS, default=list(DATASETS))
     parser.add_argument("--estimators", nargs="+", choices=list(ESTIMATORS),
                         default=list(ESTIMATORS))
@@ -152,7 +130,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     set_threads(args.threads)
 
-    estimators = available_estimators(args.estimators)
+    estimators = {name: getattr(sklearn_ae, ESTIMATORS[name]) for name in args.estimators}
     rows = []
     for dataset in args.datasets:
         quick_rows = QUICK_MNIST_TRAIN if args.quick and dataset == "mnist" else None

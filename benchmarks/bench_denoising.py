@@ -19,27 +19,24 @@ and the ratio denoiser / PCA. **Target: at most 0.6 in both settings.** PCA at i
 for the test noise (an oracle choice, over 5..100) is shown too, so the ratio does not rest
 on an unlucky k.
 
-    python benchmarks/bench_denoising.py                # the real run (minutes)
-    python benchmarks/bench_denoising.py --quick        # 2000 train rows, 3 epochs
+    python -m benchmarks.bench_denoising                # the real run (minutes)
+    python -m benchmarks.bench_denoising --quick        # 2000 train rows, 3 epochs
 """
-
-import argparse
 
 import numpy as np
 from sklearn.decomposition import PCA
 
-from _common import (
+from benchmarks._common import (
     RESULTS_DIR,
-    environment,
+    argument_parser,
     fmt,
-    load_mnist_split,
     markdown_table,
     set_threads,
     timed,
     write_json,
 )
-
 from sklearn_ae import DenoisingAutoencoder
+from sklearn_ae.evaluation import environment, load_mnist_split, mse
 
 TARGET = 0.6
 GAUSSIAN_STD = 0.5
@@ -54,16 +51,12 @@ def corrupt_test(X, kind, seed):
     return (X * (rng.rand(*X.shape) >= MASK_FRACTION)).astype(np.float32)
 
 
-def mse(A, B):
-    return float(np.mean((np.asarray(A, np.float64) - B) ** 2))
-
-
 def pca_denoise(pca, X):
     return pca.inverse_transform(pca.transform(X))
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argument_parser(__spec__.name, __doc__)
     parser.add_argument("--n-components", type=int, default=30)
     parser.add_argument("--max-epochs", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
@@ -75,7 +68,7 @@ def main(argv=None):
 
     n_train = 2000 if args.quick else None
     max_epochs = 3 if args.quick else args.max_epochs
-    X_train, X_test = load_mnist_split(n_train=n_train)
+    X_train, X_test, _, _ = load_mnist_split(n_train=n_train)
     k = args.n_components
     rms = float(np.sqrt(np.mean((X_train - X_train.mean(0)) ** 2)))
 

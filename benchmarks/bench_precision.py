@@ -3,7 +3,7 @@
 Three trainings of one network (784-512-256-30-256-512-784, ReLU, MSE, Adam lr 1e-3,
 batch 256, no validation, a fixed number of epochs) on the MNIST subset's 8000 training
 rows, alternating in one process: the hand-written fp32 PyTorch loop of
-bench_throughput.py, ``AutoencoderTransformer(precision="float32")`` and
+``benchmarks.bench_throughput``, ``AutoencoderTransformer(precision="float32")`` and
 ``AutoencoderTransformer(precision="bfloat16")``. Reported: median samples/s per
 variant, bfloat16's speed-up over the plain loop (target >= 1.5x), and the held-out
 reconstruction MSE (2000 test rows, original units) of the bfloat16 fit relative to the
@@ -14,34 +14,33 @@ comparison with the estimator's default training (PCA start, AdamW, early stoppi
 jitter) through 784-1000-500-250-30 for 100 epochs, timed end to end in float32 and
 bfloat16, with the fraction of the device's measured matmul peak that training reaches.
 
-    python benchmarks/bench_precision.py --threads 2          # 3 rounds x 20 epochs
-    python benchmarks/bench_precision.py --quick               # seconds-long check
-    python benchmarks/bench_precision.py --large --device cuda # the GPU run
+    python -m benchmarks.bench_precision --threads 2          # 3 rounds x 20 epochs
+    python -m benchmarks.bench_precision --quick               # seconds-long check
+    python -m benchmarks.bench_precision --large --device cuda # the GPU run
 """
 
-import argparse
 import statistics
+import sys
 import time
 
 import numpy as np
 import torch
 
-from _common import (
+from benchmarks._common import (
     RESULTS_DIR,
+    argument_parser,
     check_device,
-    environment,
     fmt,
-    load_mnist_split,
     markdown_table,
     set_threads,
     synchronize,
     timed,
     write_json,
 )
-from bench_throughput import n_params, preprocess, train_plain
-
+from benchmarks.bench_throughput import n_params, preprocess, train_plain
 from sklearn_ae import AutoencoderTransformer
 from sklearn_ae._device import cpu_has_native_bfloat16
+from sklearn_ae.evaluation import environment, load_mnist_split, reconstruction_mse
 
 HIDDEN = (512, 256)
 LARGE_HIDDEN = (1000, 500, 250)
@@ -64,10 +63,6 @@ def estimator(precision, epochs, batch_size, seed, device, hidden=HIDDEN, defaul
         batch_size=batch_size, early_stopping=False, precision=precision,
         device=device, random_state=seed,
     )
-
-
-def mse(model, X):
-    return float(np.mean((model.inverse_transform(model.transform(X)) - X) ** 2))
 
 
 def training_flops(module, n_samples, epochs):
@@ -118,7 +113,7 @@ def run_alternating(args, X, X_test):
             if n_params(est.net_.module_) != n_params(model):
                 raise RuntimeError("the plain loop and the estimator train different networks")
             row[f"{precision}_samples_per_s"] = n * args.epochs / seconds
-            row[f"{precision}_test_mse"] = mse(est, X_test)
+            row[f"{precision}_test_mse"] = reconstruction_mse(est, X_test)
         row["speedup_vs_plain"] = row["bfloat16_samples_per_s"] / row["plain_samples_per_s"]
         row["speedup_vs_float32"] = (
             row["bfloat16_samples_per_s"] / row["float32_samples_per_s"]
@@ -144,7 +139,7 @@ def run_defaults(args, X, X_test):
                               defaults=True).fit(X),
             args.device,
         )
-        out[precision] = {"test_mse": mse(est, X_test), "fit_s": seconds,
+        out[precision] = {"test_mse": reconstruction_mse(est, X_test), "fit_s": seconds,
                           "epochs": est.n_iter_, "best_epoch": est.best_epoch_}
     out["mse_change"] = out["bfloat16"]["test_mse"] / out["float32"]["test_mse"] - 1
     return out
@@ -165,7 +160,7 @@ def run_compile(args, X, X_test):
                 "fit_s": seconds,
                 "first_epoch_s": durations[0],
                 "steady_samples_per_s": n / statistics.median(durations[1:]),
-                "test_mse": mse(est, X_test),
+                "test_mse": reconstruction_mse(est, X_test),
             }
             print(f"compile={compiled} {precision}: {seconds:.1f} s", flush=True)
     return out
@@ -196,7 +191,7 @@ def run_large(args, X, X_test):
             "training_flop_per_s": flops / seconds,
             "matmul_peak_flop_per_s": peak,
             "fraction_of_matmul_peak": flops / seconds / peak,
-            "test_mse": mse(est, X_test),
+            "test_mse": reconstruction_mse(est, X_test),
         }
         print(f"large {precision}: {seconds:.1f} s", flush=True)
     return out
@@ -267,7 +262,7 @@ def report(result):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argument_parser(__spec__.name, __doc__)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--epochs", type=int, default=20,
                         help="epochs per fit (default 20; --large: 100)")
@@ -287,14 +282,14 @@ def main(argv=None):
                         help="seconds-long check: 1024 rows, 2 epochs, 2 rounds")
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
-    if args.large and "--epochs" not in (argv or __import__("sys").argv):
+    if args.large and "--epochs" not in (sys.argv[1:] if argv is None else argv):
         args.epochs = 100
     if args.quick:
         args.n_train, args.epochs, args.rounds, args.large_rows = 1024, 2, 2, 2048
     check_device(args.device)
     set_threads(args.threads)
 
-    X, X_test = load_mnist_split(n_train=args.n_train)
+    X, X_test, _, _ = load_mnist_split(n_train=args.n_train)
     result = {
         "environment": environment(args.device),
         "config": {

@@ -21,13 +21,12 @@ Cases (the network is n_features-512-256-30 and mirrored, float32, on the CPU):
 * ``inmemory_fit``: the same fit on the same rows held in memory;
 * ``partial_fit``: one pass of ``partial_fit`` over chunks of 10,000 rows read from the file.
 
-    python benchmarks/bench_scale.py --threads 2          # 1,000,000 x 784 rows; minutes
-    python benchmarks/bench_scale.py --quick              # seconds
+    python -m benchmarks.bench_scale --threads 2          # 1,000,000 x 784 rows; minutes
+    python -m benchmarks.bench_scale --quick              # seconds
 """
 
 import argparse
 import json
-import os
 import shlex
 import subprocess
 import sys
@@ -38,8 +37,18 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import RESULTS_DIR, environment, fmt, markdown_table, set_threads, timed, write_json
-from metrics import _can_reset_hwm, _malloc_trim
+from benchmarks._common import (
+    REPO_ROOT,
+    RESULTS_DIR,
+    argument_parser,
+    fmt,
+    markdown_table,
+    set_threads,
+    timed,
+    write_json,
+)
+from benchmarks.metrics import _can_reset_hwm, _malloc_trim
+from sklearn_ae.evaluation import environment
 
 HIDDEN = (512, 256)
 N_COMPONENTS = 30
@@ -210,7 +219,7 @@ def run_case(args):
             X = make_rows(n, args.features)
             _, seconds, mem = measure(lambda: est.fit(X))
             row.update(input_kind="in memory", input_gb=X.nbytes / GB)
-        elif case == "partial_fit":
+        else:  # partial_fit (argparse admits no other case)
             X = np.load(args.data, mmap_mode="r")
 
             def stream():
@@ -221,8 +230,6 @@ def run_case(args):
             _, seconds, mem = measure(stream)
             row.update(input_kind=f"memmap .npy, chunks of {CHUNK_ROWS}",
                        input_gb=X.nbytes / GB)
-        else:
-            raise SystemExit(f"unknown case {case!r}")
         row.update(rows=X.shape[0], output_gb=None, epochs=int(est.n_iter_),
                    epoch_s=[float(d) for d in est.history_[:, "dur"]])
     row.update(seconds=seconds, rows_per_s=row["rows"] / seconds, **mem)
@@ -231,14 +238,14 @@ def run_case(args):
 
 
 def spawn(case, args, model_path, data_path):
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--case", case,
+    cmd = [sys.executable, "-m", "benchmarks.bench_scale", "--case", case,
            "--rows", str(args.rows), "--fit-rows", str(args.fit_rows),
            "--features", str(args.features), "--n-components", str(args.n_components),
-           "--model", str(model_path),
-           "--data", str(data_path)]
+           "--model", str(Path(model_path).resolve()),
+           "--data", str(Path(data_path).resolve())]
     if args.threads is not None:
         cmd += ["--threads", str(args.threads)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO_ROOT)
     if proc.returncode != 0:
         raise RuntimeError(f"case {case} failed (exit {proc.returncode}):\n{proc.stderr}")
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
@@ -343,7 +350,7 @@ def report(result):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argument_parser(__spec__.name, __doc__)
     parser.add_argument("--rows", type=int, default=1_000_000,
                         help="rows for transform / inverse_transform / score_samples")
     parser.add_argument("--fit-rows", type=int, default=200_000,
@@ -376,7 +383,7 @@ def main(argv=None):
         print(json.dumps(run_case(args)), flush=True)
         return None
 
-    args.command = "python benchmarks/bench_scale.py " + " ".join(
+    args.command = "python -m benchmarks.bench_scale " + " ".join(
         shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
     args.command = args.command.rstrip()
     if args.quick:

@@ -12,30 +12,32 @@ None / "l1" / "kl", both inits. Reported on the test split:
   for "kl");
 * the fraction of code entries whose |code| (scaled units) is below 0.05.
 
-    python benchmarks/bench_sparse.py
-    python benchmarks/bench_sparse.py --quick
+    python -m benchmarks.bench_sparse
+    python -m benchmarks.bench_sparse --quick
 """
-
-import argparse
 
 import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.model_selection import train_test_split
 
-from _common import RESULTS_DIR, environment, fmt, markdown_table, set_threads, timed, write_json
-
+from benchmarks._common import (
+    RESULTS_DIR,
+    argument_parser,
+    fmt,
+    markdown_table,
+    set_threads,
+    timed,
+    write_json,
+)
 from sklearn_ae import AutoencoderTransformer
+from sklearn_ae.evaluation import environment, mse, reconstruction_mse
 
 SETTINGS = [(None, 0.0), ("l1", 0.1), ("l1", 1.0), ("kl", 1.0)]
 
 
-def mse(A, B):
-    return float(np.mean((np.asarray(A, np.float64) - B) ** 2))
-
-
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argument_parser(__spec__.name, __doc__)
     parser.add_argument("--n-components", type=int, nargs="+", default=[16, 128])
     parser.add_argument("--inits", nargs="+", default=["pca", "random"])
     parser.add_argument("--seed", type=int, default=0)
@@ -50,7 +52,7 @@ def main(argv=None):
     rows, results = [], []
     for k in args.n_components:
         pca = PCA(n_components=min(k, X.shape[1]), random_state=0).fit(X_train)
-        pca_mse = mse(pca.inverse_transform(pca.transform(X_test)), X_test)
+        pca_mse = reconstruction_mse(pca, X_test)
         for init in args.inits:
             for sparsity, weight in SETTINGS:
                 est = AutoencoderTransformer(

@@ -6,30 +6,28 @@ number of epochs and no validation, in the same process with the same torch thre
 alternate (plain, estimator, plain, estimator, ...); the report gives the median samples/s
 of each and their ratio (target: estimator >= 0.95x plain).
 
-    python benchmarks/bench_throughput.py            # 3 rounds x 50 epochs on 8000 rows
-    python benchmarks/bench_throughput.py --quick    # seconds-long check
+    python -m benchmarks.bench_throughput            # 3 rounds x 50 epochs on 8000 rows
+    python -m benchmarks.bench_throughput --quick    # seconds-long check
 """
 
-import argparse
 import statistics
 
 import numpy as np
 import torch
 from torch import nn
 
-from _common import (
+from benchmarks._common import (
     RESULTS_DIR,
+    argument_parser,
     check_device,
-    environment,
     fmt,
-    load_mnist_split,
     markdown_table,
     set_threads,
     timed,
     write_json,
 )
-
 from sklearn_ae import AutoencoderTransformer
+from sklearn_ae.evaluation import environment, load_mnist_split
 
 HIDDEN = (512, 256)
 N_COMPONENTS = 30
@@ -110,7 +108,7 @@ def n_params(module):
 def run(args):
     device = args.device
     n_train = args.n_train
-    X, _ = load_mnist_split(n_train=n_train)
+    X = load_mnist_split(n_train=n_train)[0]
     n = len(X)
     X_plain = torch.as_tensor(preprocess(X), device=device)
 
@@ -208,7 +206,7 @@ def report(result):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argument_parser(__spec__.name, __doc__)
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
     parser.add_argument("--epochs", type=int, default=50, help="epochs per fit (default 50)")
     parser.add_argument("--n-train", type=int, default=8000,

@@ -1,16 +1,14 @@
 """VAETransformer on the MNIST subset: held-out ELBO, 2-d embeddings, anomaly detection,
 pictures.
 
-    python benchmarks/bench_vae.py --threads 1
-    python benchmarks/bench_vae.py --quick          # checks the script works (seconds)
+    python -m benchmarks.bench_vae --threads 1
+    python -m benchmarks.bench_vae --quick          # checks the script works (seconds)
 
 Writes ``benchmarks/results/vae.json`` and three PNGs (``vae_samples.png``,
 ``vae_latent_map.png``, ``vae_interpolation.png``) to ``benchmarks/results/``; see
 benchmarks/README.md for the protocol.
 """
 
-import argparse
-import sys
 import time
 from pathlib import Path
 
@@ -18,31 +16,23 @@ import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.manifold import trustworthiness
 from sklearn.metrics import roc_auc_score
-from sklearn.neighbors import KNeighborsClassifier
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import (  # noqa: E402
-    MNIST_N_TRAIN,
+from benchmarks._common import (
     RESULTS_DIR,
-    environment,
+    argument_parser,
     fmt,
     markdown_table,
     set_threads,
     write_json,
 )
-
-from sklearn_ae import AutoencoderTransformer, VAETransformer  # noqa: E402
-from sklearn_ae.datasets import load_mnist_10k  # noqa: E402
+from sklearn_ae import AutoencoderTransformer, VAETransformer
+from sklearn_ae.evaluation import environment, knn_accuracy, load_mnist_split
 
 # Burda, Grosse & Salakhutdinov (2016), "Importance Weighted Autoencoders", table 1: VAE
 # with one stochastic layer (50 units, two deterministic layers of 200), k=1, on
 # dynamically binarised MNIST (60000 train / 10000 test), test log-likelihood estimated
 # with 5000 importance samples: -86.76 nats
 PUBLISHED_NLL = -86.76
-
-
-def knn_accuracy(Z_train, y_train, Z_test, y_test):
-    return float(KNeighborsClassifier(5).fit(Z_train, y_train).score(Z_test, y_test))
 
 
 def ood_sets(X_test, rng):
@@ -113,7 +103,7 @@ def save_pictures(vae_2d, vae_img, Z_test_2d, y_test, X_test, out_dir):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argument_parser(__spec__.name, __doc__)
     parser.add_argument("--epochs", type=int, default=60, help="max_epochs of every model")
     parser.add_argument("--elbo-components", type=int, default=50)
     parser.add_argument("--image-components", type=int, default=16)
@@ -127,12 +117,8 @@ def main(argv=None):
     out_dir = args.out_dir
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    X, y = load_mnist_10k(return_X_y=True)
-    X_train, X_test = X[:MNIST_N_TRAIN], X[MNIST_N_TRAIN:]
-    y_train, y_test = y[:MNIST_N_TRAIN], y[MNIST_N_TRAIN:]
-    if args.quick:
-        X_train, y_train = X_train[:2000], y_train[:2000]
-        X_test, y_test = X_test[:500], y_test[:500]
+    n_train, n_test = (2000, 500) if args.quick else (None, None)
+    X_train, X_test, y_train, y_test = load_mnist_split(n_train=n_train, n_test=n_test)
     rng = np.random.RandomState(args.seed)
     # one fixed stochastic binarisation (pixel on with probability = grey value)
     B_train = (rng.rand(*X_train.shape) < X_train).astype(np.float32)

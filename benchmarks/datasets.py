@@ -19,7 +19,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import Bunch
 
-from sklearn_ae.datasets import load_mnist_10k
+from sklearn_ae.evaluation import load_mnist_split
 
 DATASETS = ("digits", "mnist", "swiss_roll", "s_curve", "breast_cancer", "wine")
 
@@ -50,16 +50,17 @@ def load(name, seed=0, n_samples=None):
     ``n_samples`` subsamples the training split (for quick runs); the test split is kept.
     """
     if name == "mnist":
-        X, y = load_mnist_10k(return_X_y=True)
+        X_train, X_test, y_train, y_test = load_mnist_split()
         data = Bunch(
-            X_train=X[:8000],
-            X_test=X[8000:],
-            y_train=y[:8000],
-            y_test=y[8000:],
-            c_train=y[:8000],
-            c_test=y[8000:],
+            X_train=X_train,
+            X_test=X_test,
+            y_train=y_train,
+            y_test=y_test,
+            c_train=y_train,
+            c_test=y_test,
             image_shape=(28, 28),
-            description="MNIST subset, pixels / 255; first 8000 rows train, last 2000 test",
+            description=f"MNIST subset, pixels / 255; first {len(X_train)} rows train, "
+            f"last {len(X_test)} test",
         )
     elif name == "digits":
         X, y = load_digits(return_X_y=True)

@@ -1,12 +1,11 @@
 """Metrics of the benchmark suite: pure functions of arrays, plus a peak-memory meter.
 
-Every quality metric is computed on the held-out (test) split:
+Every quality metric is computed on the held-out (test) split. The ones the CLI reports too
+(reconstruction MSE, kNN accuracy of the codes) are in :mod:`sklearn_ae.evaluation`; here
+are the benchmark-only ones:
 
-* :func:`reconstruction_mse`: mean squared error over all entries, in the data's own units;
 * :func:`trustworthiness`: scikit-learn's trustworthiness of the codes (k = 5 neighbours),
   on at most ``max_rows`` test rows;
-* :func:`knn_accuracy`: a k-nearest-neighbour classifier fitted on the training codes and
-  scored on the test codes;
 * :func:`logistic_probe_accuracy`: a linear probe (standardised codes, logistic regression)
   fitted on the training codes and scored on the test codes;
 * :func:`per_10k_rows`: a transform time scaled to 10 000 rows.
@@ -24,21 +23,11 @@ import tracemalloc
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.manifold import trustworthiness as _sk_trustworthiness
-from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 _STATUS = "/proc/self/status"
 _CLEAR_REFS = "/proc/self/clear_refs"
-
-
-def reconstruction_mse(X, X_hat):
-    """Mean of ``(X - X_hat) ** 2`` over all entries (float64 accumulation)."""
-    X = np.asarray(X, dtype=np.float64)
-    X_hat = np.asarray(X_hat, dtype=np.float64)
-    if X.shape != X_hat.shape:
-        raise ValueError(f"shapes differ: X {X.shape} vs X_hat {X_hat.shape}")
-    return float(np.mean((X - X_hat) ** 2))
 
 
 def subsample_rows(n_rows, max_rows, seed=0):
@@ -59,12 +48,6 @@ def trustworthiness(X, Z, n_neighbors=5, max_rows=None, seed=0):
     Z = np.asarray(Z, dtype=np.float64)
     idx = subsample_rows(len(X), max_rows, seed)
     return float(_sk_trustworthiness(X[idx], Z[idx], n_neighbors=n_neighbors))
-
-
-def knn_accuracy(Z_train, y_train, Z_test, y_test, n_neighbors=5):
-    """Test accuracy of a k-NN classifier (Euclidean, uniform weights) on the codes."""
-    clf = KNeighborsClassifier(n_neighbors=n_neighbors).fit(Z_train, y_train)
-    return float(clf.score(Z_test, y_test))
 
 
 def logistic_probe_accuracy(Z_train, y_train, Z_test, y_test, max_iter=1000):

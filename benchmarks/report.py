@@ -1,26 +1,22 @@
-"""Write docs/benchmarks.md and its figures from the raw results of ``suite.py``.
+"""Write docs/benchmarks.md and its figures from the raw results of ``benchmarks.suite``.
 
 Every number in the report is read from ``suite.json`` / ``suite_arrays.npz``; the only
 fixed text is the description of the protocol and the published anchors (marked as such).
 
-    python benchmarks/report.py                                  # default paths
-    python benchmarks/report.py --results benchmarks/results --report docs/benchmarks.md
+    python -m benchmarks.report                                  # default paths
+    python -m benchmarks.report --results benchmarks/results --report docs/benchmarks.md
 """
 
-import argparse
 import json
 import math
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchmarks._common import REPO_ROOT, RESULTS_DIR, argument_parser, fmt, markdown_table
 
-from _common import RESULTS_DIR, fmt, markdown_table  # noqa: E402
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_REPORT = REPO_ROOT / "docs" / "benchmarks.md"
 AUTOENCODERS = ("ae", "dae", "vae")
 MNIST_PIXELS = 784
 
@@ -333,7 +329,6 @@ _Fixed text (published numbers, not measured here):_
   codes.
 """
 
-
 def anchors(meta):
     rows = _ok(meta["results"])
     body = [ANCHOR_TEXT, "_Our numbers beside them (measured, from the raw results):_", ""]
@@ -416,13 +411,13 @@ def protocol(meta):
     return "\n".join(lines)
 
 
-def write_report(results_dir=RESULTS_DIR, report_path=None):
+def write_report(results_dir=RESULTS_DIR, report_path=DEFAULT_REPORT):
     """Regenerate the markdown report and its PNG figures; returns the report's path."""
     meta, arrays = load_results(results_dir)
     for name, info in meta["datasets"].items():
         info["labelled"] = any(
             r["dataset"] == name and _num(r["knn5_acc"]) is not None for r in meta["results"])
-    report_path = Path(report_path or REPO_ROOT / "docs" / "benchmarks.md")
+    report_path = Path(report_path)
     fig_dir = report_path.parent / "figures"
     fig_dir.mkdir(parents=True, exist_ok=True)
 
@@ -490,9 +485,9 @@ def write_report(results_dir=RESULTS_DIR, report_path=None):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argument_parser(__spec__.name, __doc__)
     p.add_argument("--results", type=Path, default=RESULTS_DIR)
-    p.add_argument("--report", type=Path, default=REPO_ROOT / "docs" / "benchmarks.md")
+    p.add_argument("--report", type=Path, default=DEFAULT_REPORT)
     args = p.parse_args(argv)
     print(write_report(args.results, args.report))
 

@@ -1,24 +1,23 @@
 """Benchmark suite: the autoencoder family against PCA & co. on six datasets.
 
-For every dataset (see ``datasets.py``), every ``n_components`` k in ``--ks`` below the
+For every dataset (see ``benchmarks.datasets``), every ``n_components`` k in ``--ks`` below the
 number of features, and every method, it fits on the training split and measures on the
 held-out test split: reconstruction MSE (where an inverse exists), trustworthiness (k=5),
 kNN-5 / 1-NN accuracy and a logistic-regression probe on the codes (where labels exist), fit
-time, transform time per 10k rows and peak memory of the fit (see ``metrics.py``). Raw
-results go to ``--out-dir`` (``suite.csv``, ``suite.json``, ``suite_arrays.npz``) and the
-report (``--report``, default ``docs/benchmarks.md``) with its figures is regenerated from
-them by ``report.py``.
+time, transform time per 10k rows and peak memory of the fit (see ``benchmarks.metrics``
+and ``sklearn_ae.evaluation``). Raw results go to ``--out-dir`` (``suite.csv``,
+``suite.json``, ``suite_arrays.npz``) and the report (``--report``, default
+``docs/benchmarks.md``) with its figures is regenerated from them by ``benchmarks.report``.
 
-    python benchmarks/suite.py --quick                 # under 5 minutes on 2 CPU cores
-    python benchmarks/suite.py                         # the full run, under 45 minutes
-    python benchmarks/suite.py --datasets digits --methods pca ae --ks 2 10
-    python benchmarks/suite.py --device cuda           # on a GPU machine
+    python -m benchmarks.suite --quick                 # under 5 minutes on 2 CPU cores
+    python -m benchmarks.suite                         # the full run, under 45 minutes
+    python -m benchmarks.suite --datasets digits --methods pca ae --ks 2 10
+    python -m benchmarks.suite --device cuda           # on a GPU machine
 
-DenoisingAutoencoder, VAETransformer and UMAP join when they can be imported; otherwise
-their rows are recorded as skipped with the reason.
+UMAP joins when umap-learn can be imported; otherwise its rows are recorded as skipped with
+the reason.
 """
 
-import argparse
 import shlex
 import sys
 import warnings
@@ -29,37 +28,24 @@ from sklearn.decomposition import PCA, KernelPCA, TruncatedSVD
 from sklearn.manifold import Isomap
 from tqdm.auto import tqdm
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import datasets as bench_datasets  # noqa: E402  (benchmarks/datasets.py)
-import metrics  # noqa: E402
-from _common import (  # noqa: E402
+from benchmarks import datasets as bench_datasets
+from benchmarks import metrics, report
+from benchmarks._common import (
     RESULTS_DIR,
-    environment,
+    argument_parser,
     set_threads,
     timed,
     write_csv,
     write_json,
 )
+from sklearn_ae import AutoencoderTransformer, DenoisingAutoencoder, VAETransformer
+from sklearn_ae._device import resolve_device
+from sklearn_ae.evaluation import KNN_NEIGHBORS, environment, knn_accuracy, mse
 
-from sklearn_ae import AutoencoderTransformer  # noqa: E402
-from sklearn_ae._device import resolve_device  # noqa: E402
-
-try:
-    from sklearn_ae import DenoisingAutoencoder
-except ImportError:  # not landed yet
-    DenoisingAutoencoder = None
-try:
-    from sklearn_ae import VAETransformer
-except ImportError:  # not landed yet
-    VAETransformer = None
 try:
     import umap  # optional extra, never a dependency
 except ImportError:
     umap = None
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_REPORT = REPO_ROOT / "docs" / "benchmarks.md"
 
 METHODS = ("pca", "kernel_pca", "isomap", "truncated_svd", "ae", "dae", "vae", "umap")
 METHOD_LABELS = {
@@ -84,7 +70,6 @@ ISOMAP_NEIGHBORS = 10
 KPCA_ALPHA = 1e-3
 TRUST_NEIGHBORS = 5
 TRUST_MAX_ROWS = 2000
-KNN_NEIGHBORS = 5
 N_RECON_IMAGES = 10
 
 QUICK = {"max_epochs": 5, "mnist_rows": 2000}
@@ -98,8 +83,7 @@ COLUMNS = (
 
 
 class Skip(Exception):
-    """A method that cannot run here (not installed, not landed, not meaningful)."""
-
+    """A method that cannot run here (an optional extra that is not installed)."""
 
 def make_method(name, k, data, args):
     """A fresh, unfitted estimator for ``name`` at ``n_components=k``."""
@@ -129,13 +113,10 @@ def make_method(name, k, data, args):
         "vae": VAETransformer,
     }
     if name in classes:
-        cls = classes[name]
-        if cls is None:
-            raise Skip(f"{METHOD_LABELS[name]} is not available in sklearn_ae yet")
         params = {"n_components": k, "random_state": seed, "device": args.device_}
         if args.max_epochs is not None:
             params["max_epochs"] = args.max_epochs
-        return cls(**params)
+        return classes[name](**params)
     raise ValueError(f"unknown method {name!r}; choose from {METHODS}")
 
 
@@ -183,7 +164,7 @@ def run_cell(data, method, k, args):
             )
             if hasattr(est, "inverse_transform") and method not in ("isomap", "umap"):
                 X_hat = np.asarray(est.inverse_transform(Z_test))
-                row["mse"] = metrics.reconstruction_mse(data.X_test, X_hat)
+                row["mse"] = mse(data.X_test, X_hat)
                 if data.image_shape is not None:
                     arrays["recon"] = X_hat[:N_RECON_IMAGES].astype(np.float32)
             row["trustworthiness"] = metrics.trustworthiness(
@@ -193,9 +174,8 @@ def run_cell(data, method, k, args):
             if data.y_train is not None:
                 Z_train = np.asarray(est.transform(data.X_train), dtype=np.float64)
                 y_tr, y_te = data.y_train, data.y_test
-                row["knn5_acc"] = metrics.knn_accuracy(
-                    Z_train, y_tr, Z_test, y_te, KNN_NEIGHBORS)
-                row["knn1_acc"] = metrics.knn_accuracy(Z_train, y_tr, Z_test, y_te, 1)
+                row["knn5_acc"] = knn_accuracy(Z_train, y_tr, Z_test, y_te, KNN_NEIGHBORS)
+                row["knn1_acc"] = knn_accuracy(Z_train, y_tr, Z_test, y_te, 1)
                 row["logreg_acc"] = metrics.logistic_probe_accuracy(
                     Z_train, y_tr, Z_test, y_te)
         row["n_iter"] = getattr(est, "n_iter_", None)
@@ -218,7 +198,7 @@ def _warm_up(args):
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argument_parser(__spec__.name, __doc__)
     p.add_argument("--quick", action="store_true",
                    help=f"max_epochs={QUICK['max_epochs']}, MNIST cut to "
                         f"{QUICK['mnist_rows']} training rows")
@@ -235,7 +215,7 @@ def parse_args(argv=None):
                    help="keep only the first N training rows of every dataset")
     p.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
     p.add_argument("--out-dir", type=Path, default=RESULTS_DIR)
-    p.add_argument("--report", type=Path, default=DEFAULT_REPORT)
+    p.add_argument("--report", type=Path, default=report.DEFAULT_REPORT)
     p.add_argument("--no-report", action="store_true", help="write the raw results only")
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
@@ -246,7 +226,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    command = "python benchmarks/suite.py " + shlex.join(
+    command = "python -m benchmarks.suite " + shlex.join(
         sys.argv[1:] if argv is None else list(argv))
     set_threads(args.threads)
     try:
@@ -309,8 +289,6 @@ def main(argv=None):
     np.savez_compressed(out_dir / "suite_arrays.npz", **arrays)
     print(f"raw results: {csv_path}, {json_path}, {out_dir / 'suite_arrays.npz'}")
     if not args.no_report:
-        import report
-
         report_path = report.write_report(out_dir, args.report)
         print(f"report: {report_path}")
     return rows

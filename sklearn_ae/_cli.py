@@ -26,20 +26,22 @@ import torch
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.model_selection import train_test_split
-from sklearn.neighbors import KNeighborsClassifier
 from sklearn.utils.multiclass import type_of_target
 from skorch.callbacks import Callback
 from tqdm.auto import tqdm
 
 from ._autoencoder import AutoencoderTransformer
 from ._device import resolve_device
-from .datasets import load_mnist_10k
+from .evaluation import (
+    KNN_NEIGHBORS,
+    environment,
+    knn_accuracy,
+    load_mnist_split,
+    reconstruction_mse,
+)
 
 # rows of a CSV inspected to decide whether its first row is a header
 _HEADER_SNIFF_ROWS = 50
-# the bundled MNIST subset's fixed split (see sklearn_ae/data/README.md)
-_MNIST_N_TRAIN = 8000
-_KNN_NEIGHBORS = 5
 
 
 class CLIError(Exception):
@@ -385,10 +387,9 @@ def load_data(args):
     test_size = 0.2 if args.test_size is None else args.test_size
 
     if spec.lower() == "mnist":
-        X, y = load_mnist_10k(return_X_y=True)
-        n = _MNIST_N_TRAIN
-        split = f"fixed: first {n} rows train, last {len(X) - n} test"
-        return Dataset("mnist", X[:n], X[n:], y[:n], y[n:], split=split)
+        X_train, X_test, y_train, y_test = load_mnist_split()
+        split = f"fixed: first {len(X_train)} rows train, last {len(X_test)} test"
+        return Dataset("mnist", X_train, X_test, y_train, y_test, split=split)
 
     if spec.lower() == "digits":
         X, y = load_digits(return_X_y=True)
@@ -451,16 +452,6 @@ def load_data(args):
 
 
 # ---------------------------------------------------------------------------- compare
-def _reconstruction_mse(model, X):
-    X_hat = model.inverse_transform(model.transform(X))
-    return float(np.mean((np.asarray(X, dtype=np.float64) - X_hat) ** 2))
-
-
-def _knn_accuracy(Z_train, y_train, Z_test, y_test):
-    k = min(_KNN_NEIGHBORS, len(Z_train))
-    return float(KNeighborsClassifier(n_neighbors=k).fit(Z_train, y_train).score(Z_test, y_test))
-
-
 class _EpochProgress(Callback):
     """Advances the command's progress bar by one step per training epoch.
 
@@ -538,9 +529,9 @@ def compare(
             if data.has_labels:
                 Z_train = model.transform(data.X_train)
                 Z_test = model.transform(data.X_test)
-                knn = _knn_accuracy(Z_train, data.y_train, Z_test, data.y_test)
+                knn = knn_accuracy(Z_train, data.y_train, Z_test, data.y_test)
             results[key] = {
-                "test_mse": _reconstruction_mse(model, data.X_test),
+                "test_mse": reconstruction_mse(model, data.X_test),
                 "knn_accuracy": knn,
                 "fit_time_s": fit_times[key],
             }
@@ -570,7 +561,7 @@ def _fmt(value, spec):
 
 def format_table(results):
     """The results as a Markdown table (readable as plain text too)."""
-    knn = f"kNN-{_KNN_NEIGHBORS} accuracy"
+    knn = f"kNN-{KNN_NEIGHBORS} accuracy"
     header = ["method", "test MSE", "ratio to PCA", knn, "fit time (s)"]
     rows = [
         [
@@ -636,7 +627,7 @@ def verdict(results, n_components):
         else:
             rel = "the same as"
         sentences.append(
-            f"The kNN-{_KNN_NEIGHBORS} accuracy of its codes is {a:.3f}, {rel} PCA's {p:.3f}."
+            f"The kNN-{KNN_NEIGHBORS} accuracy of its codes is {a:.3f}, {rel} PCA's {p:.3f}."
         )
     if ae["best_epoch"] == 0:
         sentences.append(
@@ -657,23 +648,6 @@ def verdict(results, n_components):
     elif ratio is not None:
         sentences.append("On this data PCA is the better choice: as good or better, and faster.")
     return " ".join(sentences)
-
-
-def _environment(device):
-    from . import __version__
-
-    return {
-        "sklearn_ae": __version__,
-        "torch": torch.__version__,
-        "sklearn": sklearn.__version__,
-        "skorch": skorch.__version__,
-        "numpy": np.__version__,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "cpu_count": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "device": device,
-    }
 
 
 def _json_safe(value):
@@ -746,7 +720,7 @@ def run_compare(args, argv):
             "random_state": args.random_state,
             "results": results,
             "verdict": text,
-            "environment": _environment(device),
+            "environment": environment(device),
         }
         with open(args.output, "w") as f:
             json.dump(_json_safe(report), f, indent=2)

@@ -1,14 +1,10 @@
 """Smoke run of benchmarks/bench_precision.py on a few hundred rows."""
 
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-
-import bench_precision  # noqa: E402
+from benchmarks import bench_precision
 
 
 def test_alternating_run_reports_every_variant(tmp_path):

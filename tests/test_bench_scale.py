@@ -1,14 +1,10 @@
 """Smoke run of benchmarks/bench_scale.py: tiny sizes, every case in its own subprocess."""
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-
-import bench_scale  # noqa: E402
+from benchmarks import bench_scale
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +22,7 @@ def test_every_case_is_measured(smoke):
     out, result = smoke
     data = json.loads((out / "scale.json").read_text())
     assert [r["case"] for r in data["results"]] == list(bench_scale.CASES)
-    assert data["command"].startswith("python benchmarks/bench_scale.py --rows 2000")
+    assert data["command"].startswith("python -m benchmarks.bench_scale --rows 2000")
     assert {"torch", "cpu_model", "torch_threads"} <= set(data["environment"])
     for r in data["results"]:
         assert r["rows_per_s"] > 0, r
