@@ -171,6 +171,15 @@ class _BaseAutoencoder(
         self.precision = precision
         self.compile = compile
 
+    # the family's public members by class name, filled as they are defined: the only
+    # classes a saved file may name
+    _members_by_name = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__module__.startswith("sklearn_ae.") and not cls.__name__.startswith("_"):
+            _BaseAutoencoder._members_by_name[cls.__name__] = cls
+
     # ------------------------------------------------------------------ hooks
     _net_class = AutoencoderNet
 

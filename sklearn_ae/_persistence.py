@@ -23,11 +23,8 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 from sklearn.utils.validation import check_is_fitted
 
-from ._autoencoder import AutoencoderTransformer
-from ._denoising import DenoisingAutoencoder
-from ._base import _is_fitted_attribute_name
+from ._base import _BaseAutoencoder, _is_fitted_attribute_name
 from ._device import cpu_copy
-from ._vae import VAETransformer
 
 FORMAT = "sklearn_ae"
 # the network is rebuilt from its sizes alone: files written by 0.1.0 also carry the shapes
@@ -35,9 +32,7 @@ FORMAT = "sklearn_ae"
 FORMAT_VERSION = 1
 
 # the only classes a file can name: loading looks the name up here, never imports it
-_CLASSES = {
-    cls.__name__: cls for cls in (AutoencoderTransformer, DenoisingAutoencoder, VAETransformer)
-}
+_CLASSES = _BaseAutoencoder._members_by_name
 
 _MODULE_PREFIX = "module."
 _ATTR_PREFIX = "attr."
@@ -63,8 +58,10 @@ def save(estimator, path):
 
     Parameters
     ----------
-    estimator : AutoencoderTransformer, DenoisingAutoencoder or VAETransformer
-        A fitted estimator of one of these classes (not a subclass).
+    estimator : a member of the family
+        A fitted ``AutoencoderTransformer``, ``DenoisingAutoencoder``, ``VAETransformer``,
+        ``ContractiveAutoencoder`` (or any other public class of the package), not a
+        subclass of one.
     path : str or os.PathLike
         Where to write the file (conventionally ending in ``.safetensors``); an existing
         file is overwritten.
@@ -163,7 +160,7 @@ def load(path):
     """Load an estimator saved with :func:`save`, without running code from the file.
 
     The file is read as data only: the class comes from a fixed whitelist
-    (``AutoencoderTransformer``, ``DenoisingAutoencoder``, ``VAETransformer``), the
+    (the family's public classes, registered when they are defined), the
     network is rebuilt from the stored architecture and filled with the stored weights.
     Nothing is unpickled or imported by name.
 
@@ -174,7 +171,7 @@ def load(path):
 
     Returns
     -------
-    estimator : AutoencoderTransformer, DenoisingAutoencoder or VAETransformer
+    estimator : a member of the family
         The fitted estimator; its ``transform``, ``inverse_transform``, ``reconstruct``
         and ``score_samples`` return exactly what the saved one returned.
 

@@ -158,3 +158,21 @@ def log_likelihood(kind, output, target, log_var=None):
     if kind == "mse":
         return gaussian_log_likelihood(output, target, log_var)
     return bernoulli_log_likelihood(output, target)
+
+
+# ------------------------------------------------------------------ contraction
+def jacobian_frobenius_sq(fn, x):
+    """Squared Frobenius norm of the Jacobian of ``fn`` at each row of ``x``.
+
+    ``fn`` maps a batch ``(N, n_in)`` to ``(N, n_out)`` row by row (an encoder); the
+    result, one value per row, is ``sum_ij (d fn(x)_i / d x_j)^2``, the contractive
+    autoencoder's penalty (Rifai et al., 2011). Exact (one vector-Jacobian product per
+    output), and differentiable with respect to ``fn``'s parameters; it is computed with
+    ``torch.func``, so it also works where autograd is switched off (validation).
+    """
+
+    def one_row(row):
+        return fn(row.unsqueeze(0)).squeeze(0)
+
+    jacobians = torch.func.vmap(torch.func.jacrev(one_row))(x)
+    return jacobians.pow(2).flatten(1).sum(1)

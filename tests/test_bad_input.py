@@ -14,7 +14,12 @@ from numpy.testing import assert_allclose
 from sklearn.exceptions import NotFittedError
 from skorch.callbacks import Callback
 
-from sklearn_ae import AutoencoderTransformer, DenoisingAutoencoder, VAETransformer
+from sklearn_ae import (
+    AutoencoderTransformer,
+    ContractiveAutoencoder,
+    DenoisingAutoencoder,
+    VAETransformer,
+)
 
 each_estimator = pytest.mark.parametrize("Estimator", ESTIMATORS)
 
@@ -340,6 +345,7 @@ COMMON_INVALID = [
 EXTRA_INVALID = {
     DenoisingAutoencoder: [("noise", "nope"), ("noise_level", -0.1)],
     VAETransformer: [("beta", -1), ("kl_warmup_epochs", -1), ("loss", "ssim")],
+    ContractiveAutoencoder: [("contraction_weight", -0.1), ("contraction_weight", "big")],
 }
 
 

@@ -35,6 +35,9 @@ PARAMETER_EXCLUSIONS = {
         "early_stopping": "the validation rows are corrupted, so it judges denoising",
         "random_state": "also draws the noise",
     },
+    "ContractiveAutoencoder": {
+        "n_components": "over-complete codes are allowed: the contraction regularises them",
+    },
     "VAETransformer": {
         "n_components": "over-complete codes are allowed: the prior regularises them",
         "init": '"pca" is a probabilistic PCA start, with posterior variances',

@@ -5,7 +5,12 @@ import math
 import pytest
 import torch
 
-from sklearn_ae.losses import bce_per_sample, mse_per_sample, reconstruction_loss
+from sklearn_ae.losses import (
+    bce_per_sample,
+    jacobian_frobenius_sq,
+    mse_per_sample,
+    reconstruction_loss,
+)
 
 LOG2 = math.log(2.0)
 
@@ -61,3 +66,26 @@ def test_reconstruction_loss_dispatches(kind, fn):
     output = torch.tensor([[0.3, -1.2], [2.0, 0.1]])
     target = torch.tensor([[0.0, 1.0], [1.0, 0.5]])
     assert torch.equal(reconstruction_loss(kind, output, target), fn(output, target))
+
+
+# ------------------------------------------------------------------ contraction
+def test_jacobian_frobenius_of_a_linear_map_is_its_weights_norm():
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(5, 3)
+    x = torch.randn(4, 5)
+    expected = layer.weight.pow(2).sum().expand(4)
+    assert torch.allclose(jacobian_frobenius_sq(layer, x), expected)
+
+
+def test_jacobian_frobenius_matches_autograd_and_works_without_grad():
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.Tanh(), torch.nn.Linear(6, 2))
+    x = torch.randn(3, 4)
+    expected = torch.stack([
+        torch.autograd.functional.jacobian(lambda r: net(r[None])[0], row).pow(2).sum()
+        for row in x
+    ])
+    with torch.no_grad():  # validation runs without autograd
+        assert torch.allclose(jacobian_frobenius_sq(net, x), expected, atol=1e-6)
+    jacobian_frobenius_sq(net, x).mean().backward()
+    assert net[0].weight.grad.abs().sum() > 0  # trainable through the penalty
