@@ -127,27 +127,17 @@ class TensorBatches:
 
 
 class IndexSplit:
-    """A skorch ``train_split`` that holds out fixed row indices."""
+    """A skorch ``train_split`` of an :class:`ArrayData` that holds out fixed row indices:
+    the training rows stay on disk, the validation rows are read once (they are scored
+    every epoch). In-memory data use :class:`TailSplit`."""
 
     def __init__(self, valid_idx):
         self.valid_idx = valid_idx
 
     def __call__(self, dataset, y=None):
-        n = len(dataset)
-        if isinstance(dataset, ArrayData):
-            # streamed data: the training rows stay on disk, the validation rows are read
-            # once (they are scored every epoch)
-            mask = np.ones(n, dtype=bool)
-            mask[self.valid_idx] = False
-            return dataset.subset(np.flatnonzero(mask)), dataset.subset(self.valid_idx).load()
-        mask = torch.ones(n, dtype=torch.bool)
-        mask[torch.as_tensor(self.valid_idx, dtype=torch.long)] = False
-        train = mask.nonzero().squeeze(1).to(dataset.X.device)
-        valid = (~mask).nonzero().squeeze(1).to(dataset.X.device)
-        return (
-            TensorData(dataset.X[train], dataset.y[train]),
-            TensorData(dataset.X[valid], dataset.y[valid]),
-        )
+        mask = np.ones(len(dataset), dtype=bool)
+        mask[self.valid_idx] = False
+        return dataset.subset(np.flatnonzero(mask)), dataset.subset(self.valid_idx).load()
 
 
 class TailSplit:

@@ -170,7 +170,7 @@ class AutoencoderNet(NeuralNet):
         if self.loss == "ssim":
             loss = ssim_loss(recon, y_true, self.image_shape, self.ssim_range, self.ssim_offset)
         else:
-            loss = reconstruction_loss(self.loss, recon, y_true, reduction="mean")
+            loss = reconstruction_loss(self.loss, recon, y_true)
         return loss + self.penalty(y_pred, X, training)
 
     def evaluate_loss(self, dataset):

@@ -1,8 +1,5 @@
-"""Reconstruction losses as pure tensor functions.
-
-Each returns one value per sample (mean over features) so the same function serves the
-training objective (its mean) and ``score_samples``.
-"""
+"""The objectives' terms as pure tensor functions: reconstruction losses, image similarity,
+sparsity, variational terms and the contraction penalty."""
 
 import math
 
@@ -15,27 +12,14 @@ def mse_per_sample(output, target):
     return (output - target).pow(2).flatten(1).mean(1)
 
 
-def bce_per_sample(logits, target):
-    """Binary cross-entropy of each row; the decoder outputs logits, targets lie in [0, 1]."""
-    return F.binary_cross_entropy_with_logits(logits, target, reduction="none").flatten(1).mean(1)
-
-
-RECONSTRUCTION_LOSSES = {"mse": mse_per_sample, "bce": bce_per_sample}
-
-# fused one-kernel means for training; equal to the mean of the per-sample losses because
-# every sample has the same number of features
+# fused one-kernel means: every sample has the same number of features, so the mean over
+# all entries is the mean of the per-sample means
 _MEAN_LOSSES = {"mse": F.mse_loss, "bce": F.binary_cross_entropy_with_logits}
 
 
-def reconstruction_loss(kind, output, target, reduction="none"):
-    """Reconstruction loss of kind ``"mse"`` or ``"bce"``.
-
-    ``reduction="none"`` gives one value per sample, ``"mean"`` their mean (computed by
-    torch's fused loss, which is faster in the training loop).
-    """
-    if reduction == "mean":
-        return _MEAN_LOSSES[kind](output, target)
-    return RECONSTRUCTION_LOSSES[kind](output, target)
+def reconstruction_loss(kind, output, target):
+    """Mean reconstruction loss of kind ``"mse"`` or ``"bce"`` (on logits) over all entries."""
+    return _MEAN_LOSSES[kind](output, target)
 
 
 # ----------------------------------------------------------------- image similarity
@@ -83,11 +67,10 @@ def ssim_per_sample(output, target, image_shape, data_range, offset=0.0):
     )
 
 
-def ssim_loss(output, target, image_shape, data_range, offset=0.0, reduction="mean"):
-    """``1 - SSIM + SSIM_MSE_WEIGHT * MSE`` per sample (or their mean)."""
+def ssim_loss(output, target, image_shape, data_range, offset=0.0):
+    """Mean over samples of ``1 - SSIM + SSIM_MSE_WEIGHT * MSE``."""
     loss = 1.0 - ssim_per_sample(output, target, image_shape, data_range, offset)
-    loss = loss + SSIM_MSE_WEIGHT * mse_per_sample(output, target)
-    return loss.mean() if reduction == "mean" else loss
+    return (loss + SSIM_MSE_WEIGHT * mse_per_sample(output, target)).mean()
 
 
 # ------------------------------------------------------------------- sparsity

@@ -5,7 +5,7 @@ import pytest
 import torch
 from numpy.testing import assert_array_equal
 
-from sklearn_ae._data import IndexSplit, TailSplit, TensorBatches, TensorData
+from sklearn_ae._data import ArrayData, IndexSplit, TailSplit, TensorBatches, TensorData
 
 
 def _data(n=10, n_features=3):
@@ -65,21 +65,13 @@ def test_batches_without_shuffle_keep_order():
 
 
 # ------------------------------------------------------------------ IndexSplit
-def test_index_split_partitions_rows():
-    data = _data(n=12)
-    valid_idx = np.array([1, 4, 5, 11])
-    train, valid = IndexSplit(valid_idx)(data)
-    assert isinstance(train, TensorData) and isinstance(valid, TensorData)
-    assert_array_equal(_rows([(valid.X,)])[0], valid_idx)
-    assert_array_equal(_rows([(train.X,)])[0], [0, 2, 3, 6, 7, 8, 9, 10])
-    assert torch.equal(train.y, -train.X) and torch.equal(valid.y, -valid.X)
-
-
-def test_index_split_ignores_order_and_accepts_lists():
-    data = _data(n=6)
-    train, valid = IndexSplit([5, 0])(data)
-    assert _rows([(valid.X,)])[0] == [0, 5]
-    assert _rows([(train.X,)])[0] == [1, 2, 3, 4]
+def test_index_split_streams_training_rows_and_loads_validation_rows():
+    array = np.arange(24, dtype=np.float32).reshape(12, 2)
+    data = ArrayData(array, scale=lambda rows: rows * 2)
+    train, valid = IndexSplit([11, 1, 4, 5])(data)
+    assert isinstance(train, ArrayData) and isinstance(valid, TensorData)
+    assert_array_equal(train.indices, [0, 2, 3, 6, 7, 8, 9, 10])
+    assert_array_equal(valid.X.numpy(), array[[1, 4, 5, 11]] * 2)  # scaled, in row order
 
 
 def test_tail_split_returns_views_of_the_last_rows():

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from sklearn_ae._callbacks import EarlyStoppingFromStart
-from sklearn_ae._data import IndexSplit, TensorData
+from sklearn_ae._data import TailSplit, TensorData
 from sklearn_ae._net import AutoencoderNet
 from sklearn_ae.nn import build_network
 
@@ -87,7 +87,7 @@ def _early_stopping_net(lr, max_epochs=10, patience=3):
     return _net(
         lr=lr,
         max_epochs=max_epochs,
-        train_split=IndexSplit(valid_idx),
+        train_split=TailSplit(valid_idx),
         callbacks=[
             (
                 "early_stopping",
@@ -102,7 +102,7 @@ def test_early_stopping_restores_initial_weights_when_nothing_improves(seeded):
     initial = copy.deepcopy(net.module_.state_dict())
     data = _train_data()
     with torch.no_grad():
-        initial_valid_loss = net.evaluate_loss(IndexSplit(np.arange(30, 40))(data)[1])
+        initial_valid_loss = net.evaluate_loss(TailSplit(np.arange(30, 40))(data)[1])
     net.partial_fit(data)
 
     stopper = dict(net.callbacks_)["early_stopping"]
