@@ -1,4 +1,21 @@
-"""sklearn-ae: scikit-learn compatible autoencoder transformers on PyTorch."""
+"""sklearn-ae: scikit-learn compatible autoencoder transformers on PyTorch.
+
+Layout, for contributors (lower layers never import upper ones): ``nn/`` is pure torch and
+builds every network from its sizes (``build_network``), with the PCA / PPCA starts written
+in afterwards; ``losses.py`` and ``noise.py`` are pure tensor functions; ``_data.py`` holds
+the data plumbing (column statistics, chunked scaling, tensors or memmap streaming,
+minibatches, validation splits); ``_callbacks.py`` the training concerns as skorch callbacks
+(non-finite guard with complete-epoch recovery, early stopping that scores the start);
+``_device.py`` devices, RNG forking and out-of-memory advice; ``_net.py`` the skorch net
+(loss, precision, compile, the ``penalty`` hook); ``_base.py`` the private abstract
+``_BaseAutoencoder`` (validation, one ``_fit`` path, one parameter->net mapping, inference,
+rebuilding from a saved state); ``_persistence.py`` the safe file format only;
+``evaluation.py`` the metrics shared by the CLI (``_cli.py``) and ``benchmarks/``. A new
+member is one file (see ``_contractive.py``): a subclass of ``_BaseAutoencoder`` with its
+``__init__``, parameter constraints and docstring, plus, where its objective differs, a small
+net subclass and at most one loss function in ``losses.py``; it registers itself for
+save/load, and the family-wide tests pick it up from ``__all__`` once it is exported here.
+"""
 
 from ._autoencoder import AutoencoderTransformer
 from ._contractive import ContractiveAutoencoder

@@ -18,7 +18,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._callbacks import keep_complete_epochs, kept_epoch, training_callbacks
+from ._callbacks import kept_epoch, train, training_callbacks
 from ._compat import HasMethods, Interval, StrOptions, _fit_context
 from ._data import Scaler, column_stats, training_data, validation_indices
 from ._device import (
@@ -32,8 +32,8 @@ from ._device import (
 )
 from ._net import AutoencoderNet
 from .losses import hoyer_sparsity
-from .nn import ACTIVATIONS, build_network, max_conv_layers, write_pca_start
-from .nn.conv import DEFAULT_CHANNELS, resolve_image_shape
+from .nn import ACTIVATIONS, build_network, default_hidden_layer_sizes, write_pca_start
+from .nn.conv import resolve_image_shape
 
 OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -56,17 +56,6 @@ _REQUIRED_ATTRIBUTES = (
     "n_features_in_", "device_", "precision_", "mean_", "scale_", "data_min_", "data_max_",
     "hidden_layer_sizes_", "image_shape_", "weight_decay_",
 )
-
-
-def default_hidden_layer_sizes(n_features, n_components):
-    """Hidden widths chosen from the data's shape when ``hidden_layer_sizes=None``.
-
-    Two hidden layers, the first about twice as wide as the input (at least 64, at most
-    512, and never narrower than the code), the second half of it. 784 pixels give
-    (512, 256); 64 pixels give (128, 64); a 3-d manifold gets (64, 32).
-    """
-    width = int(min(512, max(64, 2 * n_features, 2 * n_components)))
-    return (width, max(width // 2, n_components))
 
 
 class _BaseAutoencoder(
@@ -281,10 +270,8 @@ class _BaseAutoencoder(
 
     def _check_hidden_layer_sizes(self, n_features):
         if self.hidden_layer_sizes is None:
-            if self.architecture == "conv":
-                _, h, w = self.image_shape_
-                return DEFAULT_CHANNELS[: max_conv_layers(h, w)]
-            return default_hidden_layer_sizes(n_features, self.n_components)
+            conv_shape = self.image_shape_ if self.architecture == "conv" else None
+            return default_hidden_layer_sizes(n_features, self.n_components, conv_shape)
         sizes = self.hidden_layer_sizes
         if isinstance(sizes, (Integral, np.integer)):
             sizes = [sizes]
@@ -505,26 +492,17 @@ class _BaseAutoencoder(
             raise
 
     def _train(self, data, epochs=None):
-        """Run skorch's training loop; turn its faults into clear messages.
-
-        Whatever ends training, the history keeps complete epochs only and the weights
-        match it: an interrupted epoch (Ctrl-C, an error) is dropped and the weights of the
-        last complete epoch are put back, unless early stopping restored its best ones.
-        """
+        """:func:`~sklearn_ae._callbacks.train`, with the advice for an out-of-memory error
+        and a warning when training diverged."""
         advice = (
             f"{self.device_} ran out of memory while training with batch_size="
             f"{self.batch_size}; lower batch_size (or the hidden layer sizes), or fit on "
             "device='cpu'."
         )
-        try:
-            with oom_advice(advice):
-                self.net_.partial_fit(data, epochs=epochs)
-        except BaseException:
-            keep_complete_epochs(self.net_, failed=True)
-            raise
-        guard = keep_complete_epochs(self.net_, failed=False)
-        if guard.stopped_ is not None:
-            epoch, kind, value = guard.stopped_
+        with oom_advice(advice):
+            stopped = train(self.net_, data, epochs)
+        if stopped is not None:
+            epoch, kind, value = stopped
             kept = kept_epoch(self.net_)
             warnings.warn(
                 f"Training diverged: the {kind} loss became {value} in epoch {epoch}. "

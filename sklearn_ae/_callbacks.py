@@ -30,6 +30,22 @@ def training_callbacks(user_callbacks, verbose, early_stopping=None):
     return callbacks
 
 
+def train(net, data, epochs=None):
+    """Run ``net``'s training loop on ``data``; returns the guard's ``stopped_`` (None, or
+    where training diverged).
+
+    Whatever ends training, the history keeps complete epochs only and the weights match
+    it: an interrupted epoch (Ctrl-C, an error) is dropped and the weights of the last
+    complete epoch are put back, unless early stopping restored its best ones.
+    """
+    try:
+        net.partial_fit(data, epochs=epochs)
+    except BaseException:
+        keep_complete_epochs(net, failed=True)
+        raise
+    return keep_complete_epochs(net, failed=False).stopped_
+
+
 def keep_complete_epochs(net, failed):
     """After training ended, for whatever reason: drop an unfinished epoch from the history
     and put the weights back in step with it. Returns the non-finite guard."""

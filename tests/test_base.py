@@ -13,7 +13,6 @@ from skorch.callbacks import Callback, LRScheduler
 
 import sklearn_ae._device as _device
 from sklearn_ae import VAETransformer
-from sklearn_ae._base import default_hidden_layer_sizes
 
 each_estimator = pytest.mark.parametrize("Estimator", ESTIMATORS)
 # the VAE's score is its ELBO (tested in test_vae.py), not a reconstruction error
@@ -239,15 +238,6 @@ def test_early_stopping_restores_initial_weights_when_training_only_hurts(
     assert initial.keys() == final.keys()
     for name, value in final.items():
         assert torch.equal(value, initial[name]), name
-
-
-def test_default_hidden_layer_sizes():
-    assert default_hidden_layer_sizes(784, 30) == (512, 256)
-    assert default_hidden_layer_sizes(64, 10) == (128, 64)
-    assert default_hidden_layer_sizes(3, 2) == (64, 32)
-    # never narrower than the code
-    assert default_hidden_layer_sizes(10, 200) == (400, 200)
-    assert default_hidden_layer_sizes(10, 60) == (120, 60)
 
 
 @each_estimator

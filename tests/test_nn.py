@@ -11,6 +11,7 @@ from sklearn_ae.nn import (
     ACTIVATIONS,
     Autoencoder,
     build_network,
+    default_hidden_layer_sizes,
     make_mlp,
     write_pca_start,
 )
@@ -157,3 +158,16 @@ def test_pca_residual_zero_variance_component_stays_finite():
         recon, codes = module(torch.as_tensor(X))
     assert torch.all(torch.isfinite(codes)) and torch.all(torch.isfinite(recon))
     assert_allclose(recon.numpy(), X, rtol=0, atol=1e-5)
+
+
+# ---------------------------------------------------------- default sizes
+def test_default_hidden_layer_sizes():
+    assert default_hidden_layer_sizes(784, 30) == (512, 256)
+    assert default_hidden_layer_sizes(64, 10) == (128, 64)
+    assert default_hidden_layer_sizes(3, 2) == (64, 32)
+    # never narrower than the code
+    assert default_hidden_layer_sizes(10, 200) == (400, 200)
+    assert default_hidden_layer_sizes(10, 60) == (120, 60)
+    # convolutional: channels, as many stride-2 layers as the image allows
+    assert default_hidden_layer_sizes(784, 30, (1, 28, 28)) == (32, 64)
+    assert default_hidden_layer_sizes(16, 2, (1, 4, 4)) == (32,)

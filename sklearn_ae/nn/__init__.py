@@ -6,7 +6,7 @@
 
 from .conv import ConvDecoder, ConvEncoder, max_conv_layers, torch_image_shape
 from .mlp import ACTIVATIONS, Autoencoder, Residual, make_mlp
-from .networks import build_network, write_pca_start, write_ppca_start
+from .networks import build_network, default_hidden_layer_sizes, write_pca_start, write_ppca_start
 from .vae import VariationalAutoencoder
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "Residual",
     "VariationalAutoencoder",
     "build_network",
+    "default_hidden_layer_sizes",
     "make_mlp",
     "max_conv_layers",
     "torch_image_shape",

@@ -13,9 +13,24 @@ import math
 import torch
 from torch import nn
 
-from .conv import ConvDecoder, ConvEncoder
+from .conv import DEFAULT_CHANNELS, ConvDecoder, ConvEncoder, max_conv_layers
 from .mlp import Autoencoder, Residual, make_mlp
 from .vae import VariationalAutoencoder
+
+
+def default_hidden_layer_sizes(n_features, n_components, image_shape=None):
+    """Hidden widths chosen from the data's shape when ``hidden_layer_sizes=None``.
+
+    Two hidden layers, the first about twice as wide as the input (at least 64, at most
+    512, and never narrower than the code), the second half of it: 784 pixels give
+    (512, 256); 64 pixels give (128, 64); a 3-d manifold gets (64, 32). For convolutional
+    paths (``image_shape``, ``(C, H, W)``), the channels (32, 64), fewer for images too
+    small to halve twice.
+    """
+    if image_shape is not None:
+        return DEFAULT_CHANNELS[: max_conv_layers(*image_shape[1:])]
+    width = int(min(512, max(64, 2 * n_features, 2 * n_components)))
+    return (width, max(width // 2, n_components))
 
 
 def _paths(n_features, n_outputs, n_components, hidden, activation, image_shape, zero_last):
