@@ -315,7 +315,8 @@ class _BaseAutoencoder(
                 f"n_components={self.n_components} is larger than n_features={n_features}: "
                 "without a penalty on the codes an over-complete autoencoder can copy its "
                 f"input. Use n_components <= {n_features}, a sparsity penalty "
-                "(sparsity='l1' or 'kl'), or DenoisingAutoencoder / VAETransformer."
+                "(sparsity='l1' or 'kl'), or DenoisingAutoencoder / ContractiveAutoencoder / "
+                "VAETransformer."
             )
 
     def _validate_post_fit_data(self, X):
