@@ -19,16 +19,16 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._callbacks import kept_epoch, train, training_callbacks
-from ._compat import HasMethods, Interval, StrOptions, _fit_context
-from ._data import Scaler, column_stats, training_data, validation_indices
+from ._compat import HasMethods, Interval, StrOptions, _fit_context, is_int
+from ._data import Scaler, column_stats, training_data, validation_indices, value_range
 from ._device import (
+    cpu_copy,
     is_concrete_device,
     loadable_device,
     loadable_precision,
     oom_advice,
     resolve_device,
     resolve_precision,
-    seeded_rng,
 )
 from ._net import AutoencoderNet
 from .losses import hoyer_sparsity
@@ -48,7 +48,12 @@ DEFAULT_ADAMW_WEIGHT_DECAY = 2.0
 # optimizers given by name that get torch's fused implementation in mixed precision
 _FUSED_OPTIMIZERS = {"adam", "adamw", "sgd"}
 
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
+# Codes (in the data's units with init="pca"), reconstructions and every output are
+# float32: data must leave them headroom above (values up to _MAX_ABS_VALUE, a tenth of
+# float32's largest, which training may overshoot) and below (a spread of at least
+# _MIN_SPREAD, far above float32's smallest normal number, 1.2e-38)
+_MAX_ABS_VALUE = 3e37
+_MIN_SPREAD = 1e-30
 _INT32_MAX = np.iinfo(np.int32).max
 
 # what a saved model must hold for its network and inference to be rebuilt
@@ -204,8 +209,9 @@ class _BaseAutoencoder(
         """Keyword arguments of :func:`~sklearn_ae.nn.build_network` that differ by member."""
         return {}
 
-    def _network(self):
-        """The untrained network of the fitted sizes (weights to be trained or loaded)."""
+    def _network(self, generator=None):
+        """The untrained network of the fitted sizes (weights to be trained or loaded),
+        initialised from ``generator`` (a fresh one if None)."""
         return build_network(
             self.n_features_in_,
             self.n_components,
@@ -213,12 +219,14 @@ class _BaseAutoencoder(
             self.activation,
             image_shape=self.image_shape_ if self.architecture == "conv" else None,
             residual=self.init == "pca",
+            generator=generator,
             **self._network_options(),
         )
 
-    def _build_module(self, Xs):
-        """The network for scaled training data ``Xs``, with its PCA start if asked."""
-        module = self._network()
+    def _build_module(self, Xs, seed):
+        """The network for scaled training data ``Xs``, initialised from ``seed``, with its
+        PCA start if asked."""
+        module = self._network(torch.Generator().manual_seed(seed))
         if self.init == "pca":
             n_pca = min(self.n_components, Xs.shape[1], Xs.shape[0])
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -251,13 +259,27 @@ class _BaseAutoencoder(
         self.hidden_layer_sizes_ = self._check_hidden_layer_sizes(n_features)
         self._resolve_training_params()
         self.data_min_, self.data_max_, self.mean_, rms = column_stats(X)
-        if X.dtype == np.float64 and max(-self.data_min_, self.data_max_) > _FLOAT32_MAX:
+        self._check_value_range(X, (self.data_min_, self.data_max_))
+        if 0 < rms < _MIN_SPREAD:
             raise ValueError(
-                f"X holds values up to {max(-self.data_min_, self.data_max_):g}, beyond the "
-                f"float32 range (+-{_FLOAT32_MAX:g}) the networks compute in; rescale X."
+                f"X varies too little: its root mean square around the column means is "
+                f"{rms:g}, below {_MIN_SPREAD:g}, and the codes and reconstructions, float32 "
+                "in X's units, would underflow. Rescale X (e.g. with StandardScaler)."
             )
         # constant data still trains (to the mean); avoid dividing by zero
         self.scale_ = rms if rms > 0 else 1.0
+
+    @staticmethod
+    def _check_value_range(X, value_range_=None):
+        """Refuse data beyond ``_MAX_ABS_VALUE`` (checked for every fit, warm starts and
+        partial_fit chunks included), before anything trains on them."""
+        lo, hi = value_range(X) if value_range_ is None else value_range_
+        if max(-lo, hi) > _MAX_ABS_VALUE:
+            raise ValueError(
+                f"X holds values up to {max(-lo, hi):g} in absolute value, beyond "
+                f"{_MAX_ABS_VALUE:g}: the networks compute in float32 (largest value "
+                f"{np.finfo(np.float32).max:g}) and need headroom. Rescale X."
+            )
 
     def _resolve_training_params(self):
         """What training reads from the parameters, resolved at every fit: a warm start
@@ -273,10 +295,10 @@ class _BaseAutoencoder(
             conv_shape = self.image_shape_ if self.architecture == "conv" else None
             return default_hidden_layer_sizes(n_features, self.n_components, conv_shape)
         sizes = self.hidden_layer_sizes
-        if isinstance(sizes, (Integral, np.integer)):
+        if is_int(sizes):
             sizes = [sizes]
         sizes = list(sizes)
-        if not all(isinstance(s, (Integral, np.integer)) and s > 0 for s in sizes):
+        if not all(is_int(s) and s > 0 for s in sizes):
             raise ValueError(
                 "hidden_layer_sizes must be positive integers; got "
                 f"{self.hidden_layer_sizes!r}."
@@ -379,40 +401,56 @@ class _BaseAutoencoder(
         return self._fit(X, partial=True)
 
     def _fit(self, X, partial):
-        """The one training path: a fresh fit, a warm start, or one partial_fit epoch."""
+        """The one training path: a fresh fit, a warm start, or one partial_fit epoch.
+
+        Atomic: if anything fails (bad data, the net's set-up, training, an interrupt
+        before training began), the estimator is put back exactly as it was before the
+        call, a warm-started network included.
+        """
         continuing = hasattr(self, "net_") and (partial or self.warm_start)
-        if not continuing:
-            # a refit that fails half-way must not leave the old network beside new
-            # scaling attributes: without net_ the estimator counts as not fitted
-            self.__dict__.pop("net_", None)
+        before = _Snapshot(self, continuing)
+        try:
+            self._fit_steps(X, partial, continuing)
+        except BaseException:
+            before.restore(self)
+            raise
+        return self
+
+    def _fit_steps(self, X, partial, continuing):
         X = validate_data(
             self, X, reset=not continuing, dtype=[np.float32, np.float64],
             ensure_min_samples=1 if continuing and partial else 2,
         )
         self._check_bce_range(X)
         if continuing:
+            self._check_value_range(X)
             self._resolve_training_params()
         else:
             self._setup(X)
-        rng = check_random_state(self.random_state)
-        seed = int(rng.randint(_INT32_MAX))
+        rng = self._fit_rng()
+        init_seed, train_seed = (int(s) for s in rng.randint(_INT32_MAX, size=2))
         if partial:
             # a fresh shuffle for every chunk, still reproducible from random_state
-            seed = (seed + 7919 * getattr(self, "n_iter_", 0)) % _INT32_MAX
+            train_seed = (train_seed + 7919 * getattr(self, "n_iter_", 0)) % _INT32_MAX
         valid_idx = None
         if self.early_stopping and not partial:
             valid_idx = validation_indices(X.shape[0], self.validation_fraction, rng)
         data, split = self._training_data(X, valid_idx, stream=not partial)
-        with seeded_rng(self.device_, seed):
-            if continuing:
-                self._configure_net(split)
-            else:
-                self.net_ = self._make_net(self._build_module(data.start_rows(seed)), split)
-                self.net_.initialize()
-            self._train_or_forget(data, forget=not continuing, epochs=1 if partial else None)
+        if continuing:
+            self._configure_net(split, train_seed)
+        else:
+            module = self._build_module(data.start_rows(init_seed), init_seed)
+            self._initialize_net(module, split, train_seed)
+        self._train(data, epochs=1 if partial else None)
         self._record_history()
         self._record_explained_variance(X, valid_idx)
-        return self
+
+    def _fit_rng(self):
+        """The fit's numpy RandomState: ``random_state``'s, or, for None, a fresh one from
+        the operating system's entropy (the global numpy RNG is never drawn from)."""
+        if self.random_state is None:
+            return np.random.RandomState(np.random.SeedSequence().generate_state(1)[0])
+        return check_random_state(self.random_state)
 
     def _training_data(self, X, valid_idx, stream):
         """The net's dataset and split (see :func:`~sklearn_ae._data.training_data`)."""
@@ -429,9 +467,10 @@ class _BaseAutoencoder(
             )
 
     # ------------------------------------------------------- parameters -> net
-    def _net_settings(self, train_split):
+    def _net_settings(self, train_split, seed=0):
         """Everything the net takes from the parameters but its module and optimizer: the
-        one mapping used by a fresh fit, a warm start and loading."""
+        one mapping used by a fresh fit, a warm start and loading. ``seed`` seeds the
+        fit's own random streams."""
         early_stopping = None
         if train_split is not None:
             early_stopping = {"patience": self.n_iter_no_change, "threshold": self.tol}
@@ -444,6 +483,7 @@ class _BaseAutoencoder(
             "verbose": int(self.verbose),
             "precision": self.precision_,
             "train_compiled": self.compile,
+            "random_seed": seed,
             **self._net_params(),
         }
 
@@ -462,19 +502,31 @@ class _BaseAutoencoder(
             params["optimizer__weight_decay"] = self.weight_decay_
         return {"optimizer": optimizer, **params}
 
-    def _make_net(self, module, train_split):
+    def _make_net(self, module, train_split, seed=0):
         return self._net_class(
             module,
             criterion=torch.nn.MSELoss,  # unused: get_loss computes the objective
             device=self.device_,
             **self._optimizer_params(),
-            **self._net_settings(train_split),
+            **self._net_settings(train_split, seed),
         )
 
-    def _configure_net(self, train_split):
+    def _initialize_net(self, module, train_split, seed):
+        """A new net for ``module`` as ``net_``, initialised (module on the device, the
+        optimizer built)."""
+        self.net_ = self._make_net(module, train_split, seed)
+        advice = (
+            f"{self.device_} ran out of memory while setting up the network "
+            f"(hidden_layer_sizes={self.hidden_layer_sizes_}); use smaller layers, or fit "
+            "on device='cpu'."
+        )
+        with oom_advice(advice):
+            self.net_.initialize()
+
+    def _configure_net(self, train_split, seed):
         """Point a fitted net at the parameters as they are now, for a warm start; the
         network, its optimizer (kind, fused or not) and the scaling stay as fitted."""
-        self.net_.set_params(**self._net_settings(train_split))
+        self.net_.set_params(**self._net_settings(train_split, seed))
         self.net_.initialize_callbacks()
         for group in self.net_.optimizer_.param_groups:
             group["lr"] = self.lr
@@ -482,16 +534,6 @@ class _BaseAutoencoder(
                 group["weight_decay"] = self.weight_decay_
 
     # ------------------------------------------------------------ training
-    def _train_or_forget(self, data, forget, epochs=None):
-        """:meth:`_train`; if it fails and ``forget``, the estimator is left unfitted."""
-        try:
-            self._train(data, epochs)
-        except BaseException:
-            if forget:
-                # a network that never finished its first training must not look fitted
-                self.__dict__.pop("net_", None)
-            raise
-
     def _train(self, data, epochs=None):
         """:func:`~sklearn_ae._callbacks.train`, with the advice for an out-of-memory error
         and a warning when training diverged."""
@@ -839,6 +881,36 @@ class _BaseAutoencoder(
             if "net_" in self.__dict__:
                 self.net_.precision = self.precision_
 
+
+
+class _Snapshot:
+    """What a fit may change, to put back if it fails: the estimator's attributes and, for
+    a warm start, the net's settings, weights, optimizer state and history (the weights
+    as CPU copies, as the divergence guard keeps them)."""
+
+    def __init__(self, est, continuing):
+        self.attributes = dict(vars(est))
+        self.net = None
+        if continuing:
+            net = est.net_
+            self.net = (
+                dict(vars(net)),
+                cpu_copy(net.module_.state_dict()),
+                cpu_copy(net.optimizer_.state_dict()),
+                len(net.history),
+            )
+
+    def restore(self, est):
+        vars(est).clear()
+        vars(est).update(self.attributes)
+        if self.net is not None:
+            settings, module_state, optimizer_state, n_epochs = self.net
+            net = est.net_
+            vars(net).clear()
+            vars(net).update(settings)
+            net.module_.load_state_dict(module_state)
+            net.optimizer_.load_state_dict(optimizer_state)
+            del net.history[n_epochs:]
 
 
 def _ratio(residual, total):

@@ -4,12 +4,15 @@ scores the untrained start, the progress bar, the user's own callbacks."""
 
 import copy
 import math
+import re
+import sys
 
-import torch
+from skorch import callbacks as skorch_callbacks
 from skorch.callbacks import Callback, EarlyStopping, ProgressBar
 from skorch.utils import noop
 
-from ._device import cpu_copy, fork_rng_devices
+from ._compat import InvalidParameterError
+from ._device import cpu_copy
 
 
 def training_callbacks(user_callbacks, verbose, early_stopping=None):
@@ -26,8 +29,34 @@ def training_callbacks(user_callbacks, verbose, early_stopping=None):
         )
         callbacks.append(("early_stopping", stopper))
     for i, cb in enumerate(copy.deepcopy(user_callbacks) or []):
-        callbacks.append(cb if isinstance(cb, tuple) else (f"user_{i}", cb))
+        named = cb if isinstance(cb, tuple) else (f"user_{i}", cb)
+        if len(named) != 2 or not isinstance(named[0], str) or not _is_callback(named[1]):
+            # scikit-learn's error for a bad parameter: a ValueError and a TypeError
+            raise InvalidParameterError(
+                "callbacks must be skorch callbacks or (name, callback) tuples; got "
+                f"{cb!r} in callbacks={user_callbacks!r}."
+            )
+        callbacks.append(named)
     return callbacks
+
+
+def _is_callback(obj):
+    """A skorch callback: a Callback instance or class (skorch accepts both)."""
+    return isinstance(obj, Callback) or isinstance(obj, type) and issubclass(obj, Callback)
+
+
+_ANSI_CODE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class PrintLog(skorch_callbacks.PrintLog):
+    """skorch's per-epoch table (``verbose >= 1``), coloured only on a terminal: written
+    to a file or a pipe it is plain text, without ANSI colour codes."""
+
+    def format_row(self, row, key, color):
+        text = super().format_row(row, key, color)
+        if isinstance(text, str) and not sys.stdout.isatty():
+            return _ANSI_CODE.sub("", text)
+        return text
 
 
 def train(net, data, epochs=None):
@@ -141,9 +170,9 @@ class StopOnNonFiniteLoss(Callback):
 
     def on_epoch_end(self, net, **kwargs):
         if "valid_loss" not in net.history[-1] and self._last_batch is not None:
-            # forked RNG: the VAE draws z in this forward pass, and the check must not
-            # shift the training draws
-            with torch.random.fork_rng(devices=fork_rng_devices(str(net.device))):
+            # the VAE draws z in this forward pass, and the check must not shift the
+            # training draws
+            with net.rng_unchanged():
                 value = net.validation_step(self._last_batch)["loss"].item()
             if not math.isfinite(value):
                 self._stop(net, "training", value)

@@ -1,15 +1,44 @@
-"""Every private scikit-learn import of the package lives here.
+"""Every private scikit-learn import of the package lives here, and the numbers checks
+built on them.
 
 scikit-learn does not promise stability for these names; keeping them in one
 module means an upgrade that moves them breaks exactly one file.
 """
 
-from sklearn.base import _fit_context
-from sklearn.utils._param_validation import (
-    HasMethods,
-    Interval,
-    InvalidParameterError,
-    StrOptions,
-)
+from numbers import Integral
 
-__all__ = ["HasMethods", "Interval", "InvalidParameterError", "StrOptions", "_fit_context"]
+import numpy as np
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import HasMethods, InvalidParameterError, StrOptions
+from sklearn.utils._param_validation import Interval as _Interval
+
+__all__ = [
+    "HasMethods",
+    "Interval",
+    "InvalidParameterError",
+    "StrOptions",
+    "_fit_context",
+    "check_positive_int",
+    "is_int",
+]
+
+
+def is_int(value):
+    """Whether ``value`` is an integer, a bool not counting as one (``True`` is not a
+    size)."""
+    return isinstance(value, (Integral, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def check_positive_int(value, name):
+    """``value`` as an int; ValueError naming ``name`` unless it is a positive integer."""
+    if not is_int(value) or value < 1:
+        raise ValueError(f"{name} must be a positive integer; got {value!r}.")
+    return int(value)
+
+
+class Interval(_Interval):
+    """scikit-learn's ``Interval`` that refuses bools: ``n_components=True`` or
+    ``lr=True`` are mistakes, not 1."""
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)

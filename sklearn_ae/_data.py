@@ -92,14 +92,15 @@ class TensorBatches:
     """Re-iterable minibatches sliced from a :class:`TensorData`.
 
     skorch builds the iterator once per ``fit`` and loops over it every epoch, so the
-    permutation is drawn in ``__iter__`` (from torch's RNG, which the estimator forks and
-    seeds), giving a fresh shuffle per epoch.
+    permutation is drawn in ``__iter__``, giving a fresh shuffle per epoch, from
+    ``generator`` (the fit's own; torch's global RNG if None).
     """
 
-    def __init__(self, data, batch_size, shuffle):
+    def __init__(self, data, batch_size, shuffle, generator=None):
         self.data = data
         self.batch_size = batch_size
         self.shuffle = shuffle
+        self.generator = generator
 
     def __len__(self):
         return -(-len(self.data) // self.batch_size)
@@ -111,17 +112,16 @@ class TensorBatches:
         X, y = self.data.X, self.data.y
         n = len(X)
         if self.shuffle:
-            perm = torch.randperm(n).to(X.device)
+            perm = torch.randperm(n, generator=self.generator).to(X.device)
             # autoencoders usually train towards their own input: gather it only once
             X, y = (X[perm], None) if y is X else (X[perm], y[perm])
             y = X if y is None else y
         for start in range(0, n, self.batch_size):
             yield X[start : start + self.batch_size], y[start : start + self.batch_size]
 
-
     def _array_batches(self):
         n = len(self.data)
-        order = torch.randperm(n).numpy() if self.shuffle else np.arange(n)
+        order = torch.randperm(n, generator=self.generator).numpy() if self.shuffle else np.arange(n)
         for start in range(0, n, self.batch_size):
             yield self.data.rows(order[start : start + self.batch_size])
 
@@ -159,28 +159,41 @@ class TailSplit:
 
 
 
+def _chunks(X):
+    """``X`` as float64 row chunks of about ``STATS_CHUNK_BYTES``: a memmap is read, not
+    copied."""
+    step = max(1, STATS_CHUNK_BYTES // (8 * max(1, X.shape[1])))
+    for start in range(0, X.shape[0], step):
+        yield np.asarray(X[start : start + step], dtype=np.float64)
+
+
+def value_range(X):
+    """Smallest and largest value of ``X``, read chunk by chunk."""
+    lo, hi = np.inf, -np.inf
+    for chunk in _chunks(X):
+        lo, hi = min(lo, chunk.min()), max(hi, chunk.max())
+    return float(lo), float(hi)
+
+
 def column_stats(X):
     """Minimum, maximum, per-column mean and global RMS around it, in float64.
 
-    Two passes over row chunks, so a memmap is read, not copied, and float32 data with
-    huge values cannot overflow the sums.
+    Two passes over row chunks. The squares are taken of deviations divided by the data's
+    range, so they neither overflow for values near the float64 limit nor underflow for
+    values near zero (1e-170), and the RMS is exact to float64 precision at any scale.
     """
     n, n_features = X.shape
-    step = max(1, STATS_CHUNK_BYTES // (8 * max(1, n_features)))
     total = np.zeros(n_features)
     lo, hi = np.inf, -np.inf
-    for start in range(0, n, step):
-        chunk = np.asarray(X[start : start + step], dtype=np.float64)
+    for chunk in _chunks(X):
         total += chunk.sum(axis=0)
         lo, hi = min(lo, chunk.min()), max(hi, chunk.max())
     mean = total / n
-    squares = 0.0
-    with np.errstate(over="ignore"):
-        # beyond ~1e154 the squares overflow; such data are refused by the range check
-        for start in range(0, n, step):
-            chunk = np.asarray(X[start : start + step], dtype=np.float64)
-            squares += float(np.sum(np.square(chunk - mean)))
-    return float(lo), float(hi), mean, float(np.sqrt(squares / (n * n_features)))
+    spread = hi - lo
+    if not spread > 0 or not np.isfinite(spread):
+        return float(lo), float(hi), mean, 0.0 if spread == 0 else float(spread)
+    squares = sum(float(np.sum(np.square((chunk - mean) / spread))) for chunk in _chunks(X))
+    return float(lo), float(hi), mean, float(spread * np.sqrt(squares / (n * n_features)))
 
 
 def is_memmap(X):

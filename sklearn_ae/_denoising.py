@@ -19,21 +19,20 @@ class DenoisingNet(AutoencoderNet):
     noise : {"gaussian", "masking", "salt_and_pepper"}
         Corruption of the inputs in training steps only (targets stay clean), at
         ``noise_level``; ``noise_low`` / ``noise_high`` / ``noise_fill`` (scalars or one value
-        per feature) are passed to :func:`~sklearn_ae.noise.corrupt`.
-    noise_seed : int or None
-        Seed of the one fixed corruption of the validation rows, so that validation loss
-        measures denoising with the same noise every epoch.
+        per feature) are passed to :func:`~sklearn_ae.noise.corrupt`. Training noise comes
+        from the fit's ``device_rng_``; the validation rows are corrupted once, the same at
+        every epoch (a generator seeded from ``random_seed``), so that the validation loss
+        measures denoising with the same noise throughout.
     """
 
     def __init__(self, module, *args, noise="gaussian", noise_level=0.0, noise_low=None,
-                 noise_high=None, noise_fill=0.0, noise_seed=None, **kwargs):
+                 noise_high=None, noise_fill=0.0, **kwargs):
         super().__init__(module, *args, **kwargs)
         self.noise = noise
         self.noise_level = noise_level
         self.noise_low = noise_low
         self.noise_high = noise_high
         self.noise_fill = noise_fill
-        self.noise_seed = noise_seed
 
     def corrupt(self, X, generator=None):
         """``X`` corrupted by the configured noise."""
@@ -43,18 +42,18 @@ class DenoisingNet(AutoencoderNet):
         )
 
     def train_step_single(self, batch, **fit_params):
-        # fresh noise for every batch, drawn from torch's (forked, seeded) RNG; the target
-        # half of the batch is left clean
+        # fresh noise for every batch; the target half of the batch is left clean
         Xi, yi = batch
-        return super().train_step_single((self.corrupt(Xi), yi), **fit_params)
+        return super().train_step_single(
+            (self.corrupt(Xi, generator=self.device_rng_), yi), **fit_params
+        )
 
     def get_split_datasets(self, X, y=None, **fit_params):
         train, valid = super().get_split_datasets(X, y, **fit_params)
         if valid is not None and len(valid):
             # one fixed corruption of the validation rows (the same at every call, also the
             # one early stopping scores the untrained model on), from its own generator
-            gen = torch.Generator(device=valid.X.device)
-            gen.manual_seed(0 if self.noise_seed is None else int(self.noise_seed))
+            gen = torch.Generator(device=valid.X.device).manual_seed(self.random_seed + 1)
             valid = TensorData(self.corrupt(valid.X, generator=gen), valid.y)
         return train, valid
 
@@ -368,8 +367,6 @@ default="adamw"
             "noise_low": scaled(self.data_min_),
             "noise_high": scaled(self.data_max_),
             "noise_fill": scaled(0.0),
-            # fit runs on a forked, seeded torch RNG: this draw follows random_state
-            "noise_seed": int(torch.randint(np.iinfo(np.int32).max, ()).item()),
         }
 
     def denoise(self, X):

@@ -8,6 +8,7 @@ import contextlib
 import torch
 from skorch import NeuralNet
 
+from ._callbacks import PrintLog
 from ._data import ArrayData, TensorBatches, TensorData
 from .losses import kl_sparsity, l1_activity, reconstruction_loss, ssim_loss
 
@@ -36,6 +37,10 @@ class AutoencoderNet(NeuralNet):
         ``torch.autocast`` (weights and optimizer state stay float32, losses are computed
         in float32); ``"float16"`` also scales the loss (``torch.amp.GradScaler``) so small
         gradients do not underflow.
+    random_seed : int
+        Seed of the fit's own random streams (``rng_`` on the CPU for shuffling,
+        ``device_rng_`` on the training device for the members' draws), which exist only
+        while training.
     train_compiled : bool
         Run the training forward passes through ``torch.compile(module_)`` (built at the
         start of each training loop; evaluation and inference use the plain module).
@@ -55,6 +60,7 @@ class AutoencoderNet(NeuralNet):
         code_unit=1.0,
         precision="float32",
         train_compiled=False,
+        random_seed=0,
         **kwargs,
     ):
         super().__init__(module, *args, **kwargs)
@@ -68,6 +74,7 @@ class AutoencoderNet(NeuralNet):
         self.code_unit = code_unit
         self.precision = precision
         self.train_compiled = train_compiled
+        self.random_seed = random_seed
 
     def _autocast(self):
         if self.precision == "float32":
@@ -88,6 +95,31 @@ class AutoencoderNet(NeuralNet):
         if isinstance(out, tuple):
             return tuple(_to_float32(t) for t in out)
         return _to_float32(out)
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        # the fit's own random streams (shuffling here; noise and latent draws in the
+        # members' nets), seeded from random_seed: torch's global RNG is never drawn from,
+        # so fits in parallel threads neither share nor disturb any stream. They live only
+        # while training, like the gradient scaler.
+        self.rng_ = torch.Generator().manual_seed(self.random_seed)
+        self.device_rng_ = self.rng_
+        if torch.device(self.device).type != "cpu":
+            self.device_rng_ = torch.Generator(device=self.device).manual_seed(self.random_seed)
+        try:
+            return super().partial_fit(X, y, classes, **fit_params)
+        finally:
+            del self.rng_, self.device_rng_
+
+    @contextlib.contextmanager
+    def rng_unchanged(self):
+        """Draws made inside leave the fit's random streams where they were."""
+        generators = {id(g): g for g in (self.rng_, self.device_rng_)}.values()
+        states = [(g, g.get_state()) for g in generators]
+        try:
+            yield
+        finally:
+            for g, state in states:
+                g.set_state(state)
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         # the gradient scaler lives only while training (it holds device state that a
@@ -133,6 +165,12 @@ class AutoencoderNet(NeuralNet):
         scaler.update()
         return step
 
+    def get_default_callbacks(self):
+        return [
+            (name, PrintLog() if name == "print_log" else callback)
+            for name, callback in super().get_default_callbacks()
+        ]
+
     def get_dataset(self, X, y=None):
         if isinstance(X, (TensorData, ArrayData)):
             return X
@@ -150,7 +188,8 @@ class AutoencoderNet(NeuralNet):
 
     def get_iterator(self, dataset, training=False):
         batch_size = self.batch_size if self.batch_size > 0 else len(dataset)
-        return TensorBatches(dataset, batch_size, shuffle=training)
+        generator = self.rng_ if training else None
+        return TensorBatches(dataset, batch_size, shuffle=training, generator=generator)
 
     def penalty(self, y_pred, X, training):
         """Extra terms of the objective (regularisers) for inputs ``X``: the code sparsity

@@ -8,7 +8,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import _BaseAutoencoder
-from ._compat import Interval, StrOptions
+from ._compat import Interval, StrOptions, check_positive_int
 from ._net import AutoencoderNet
 from .losses import kl_standard_normal, log_likelihood
 from .nn import write_ppca_start
@@ -52,7 +52,9 @@ class VAENet(AutoencoderNet):
         self.kl_warmup_epochs = kl_warmup_epochs
 
     def infer(self, x, **fit_params):
-        return super().infer(x, sample=True, **fit_params)
+        # the fit's own stream while training; torch's global RNG when evaluated outside
+        generator = getattr(self, "device_rng_", None)
+        return super().infer(x, sample=True, generator=generator, **fit_params)
 
     def kl_weight(self, training):
         if not training or not self.kl_warmup_epochs:
@@ -442,8 +444,7 @@ default="adamw"
             ``KL(q(z | x) || N(0, I))`` in nats; the ELBO is ``log_likelihood - kl``
             (``beta`` weighs the KL term in training only).
         """
-        if not isinstance(n_draws, (Integral, np.integer)) or n_draws < 1:
-            raise ValueError(f"n_draws must be a positive integer; got {n_draws!r}.")
+        n_draws = check_positive_int(n_draws, "n_draws")
         X = self._validate_post_fit_data(X)
         generator = torch.Generator().manual_seed(_SCORE_SEED)
         noise = torch.randn((n_draws, 1, self.n_components), generator=generator)
@@ -525,8 +526,7 @@ default="adamw"
             Bernoulli probabilities for ``loss="bce"``.
         """
         check_is_fitted(self)
-        if not isinstance(n_samples, (Integral, np.integer)) or n_samples < 1:
-            raise ValueError(f"n_samples must be a positive integer; got {n_samples!r}.")
+        n_samples = check_positive_int(n_samples, "n_samples")
         rng = check_random_state(random_state)
         Z = rng.standard_normal((int(n_samples), self.n_components)).astype(np.float32)
         return self.inverse_transform(Z)

@@ -8,6 +8,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 import scipy.sparse as sp
 from conftest import ESTIMATORS, make_estimator
 from numpy.testing import assert_allclose
@@ -123,6 +124,12 @@ FIT_DATA_ERRORS = {
         "could not convert|string|dtype",
     ),
     "beyond-float32-range": (X * 1e300, ValueError, "float32"),
+    # inside float32, but without headroom for the float32 outputs
+    "near-float32-max": ((X / np.abs(X).max() * 3.3e38).astype(np.float32), ValueError,
+                         "3.3e\\+38.*float32"),
+    # the spread underflows float32 codes and reconstructions in X's units
+    "tiny-spread": (X * 1e-170, ValueError, "varies too little"),
+    "tiny-spread-within-float32": (X * 1e-35, ValueError, "varies too little"),
     "single-sample": (X[:1], ValueError, r"1 sample|n_samples=1|minimum of 2"),
 }
 
@@ -290,6 +297,28 @@ def test_far_out_of_range_input_never_gives_non_finite_output(Estimator, method,
 
 
 @each_estimator
+@pytest.mark.parametrize("scale", [1e-25, 1e30])
+def test_extreme_but_representable_scales_fit_and_stay_in_units(Estimator, scale):
+    # the column statistics neither underflow nor overflow; outputs are in X's units
+    est = make_estimator(Estimator).fit(X * scale)
+    assert est.scale_ == pytest.approx(_fitted(Estimator).scale_ * scale, rel=1e-6)
+    codes = est.transform(X * scale)
+    assert np.isfinite(codes).all() and np.abs(codes).max() > 0
+    assert np.isfinite(est.reconstruct(X * scale)).all()
+    assert 0 < est.train_explained_variance_ratio_ <= 1
+
+
+@each_estimator
+def test_partial_fit_chunk_out_of_range_is_refused_before_training(Estimator):
+    est = make_estimator(Estimator).partial_fit(X)
+    weights = {k: v.clone() for k, v in est.net_.module_.state_dict().items()}
+    with pytest.raises(ValueError, match="beyond"):
+        est.partial_fit(X * 1e38)
+    assert est.n_iter_ == 1
+    assert all(torch.equal(v, weights[k]) for k, v in est.net_.module_.state_dict().items())
+
+
+@each_estimator
 @pytest.mark.parametrize(
     "method", ["transform", "inverse_transform", "score_samples", "score", "reconstruct"]
 )
@@ -341,10 +370,23 @@ COMMON_INVALID = [
     ("inference_batch_size", 0),
     ("precision", "float8"),
     ("compile", "yes"),
+    # a bool is not a size or a rate (as scikit-learn's Interval(Integral) intends)
+    ("n_components", True),
+    ("hidden_layer_sizes", True),
+    ("hidden_layer_sizes", (True, 4)),
+    ("max_epochs", True),
+    ("batch_size", True),
+    ("n_iter_no_change", True),
+    ("inference_batch_size", True),
+    ("lr", True),
+    ("image_shape", (True, 5)),
+    ("callbacks", [42]),
 ]
 EXTRA_INVALID = {
     DenoisingAutoencoder: [("noise", "nope"), ("noise_level", -0.1)],
-    VAETransformer: [("beta", -1), ("kl_warmup_epochs", -1), ("loss", "ssim")],
+    VAETransformer: [
+        ("beta", -1), ("kl_warmup_epochs", -1), ("kl_warmup_epochs", True), ("loss", "ssim")
+    ],
     ContractiveAutoencoder: [("contraction_weight", -0.1), ("contraction_weight", "big")],
 }
 

@@ -2,6 +2,7 @@
 options. Every test runs for every estimator of the family."""
 
 import re
+import time
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ from sklearn.exceptions import NotFittedError
 from skorch.callbacks import Callback, LRScheduler
 
 import sklearn_ae._device as _device
-from sklearn_ae import VAETransformer
+from sklearn_ae import AutoencoderTransformer, VAETransformer
 
 each_estimator = pytest.mark.parametrize("Estimator", ESTIMATORS)
 # the VAE's score is its ELBO (tested in test_vae.py), not a reconstruction error
@@ -225,9 +226,9 @@ def test_early_stopping_stops_after_patience(Estimator, X_small):
 def test_early_stopping_restores_initial_weights_when_training_only_hurts(
     Estimator, init, X_small
 ):
-    # every step with lr=1 (0.3 for the VAE) lands above the starting loss (lr=1e3
+    # every step with lr=1 (0.5 for the VAE) lands above the starting loss (lr=1e3
     # diverges to inf); the untrained model is the best one seen and must be the one kept
-    lr = 0.3 if Estimator is VAETransformer else 1.0
+    lr = 0.5 if Estimator is VAETransformer else 1.0
     est = make_estimator(
         Estimator, init=init, lr=lr, n_iter_no_change=2, max_epochs=10, callbacks=[Snapshot()]
     ).fit(X_small)
@@ -294,6 +295,67 @@ def test_fit_leaves_torch_global_rng_untouched(Estimator, random_state, X_small)
 
 
 @each_estimator
+@pytest.mark.parametrize("random_state", [0, None])
+def test_fit_leaves_numpy_global_rng_untouched(Estimator, random_state, X_small):
+    np.random.seed(1234)
+    state = np.random.get_state()
+    make_estimator(Estimator, random_state=random_state).fit(X_small)
+    after = np.random.get_state()
+    assert state[0] == after[0] and np.array_equal(state[1], after[1]) and state[2:] == after[2:]
+
+
+def _fits(Estimator, X, seeds, n_jobs):
+    """Codes of one fit per seed (early stopping, shuffling, the members' draws), run in
+    ``n_jobs`` threads at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def fit(seed):
+        est = make_estimator(Estimator, random_state=seed, max_epochs=4, batch_size=8)
+        return est.fit(X).transform(X)
+
+    with ThreadPoolExecutor(n_jobs) as pool:
+        return list(pool.map(fit, seeds))
+
+
+@each_estimator
+@pytest.mark.parametrize("init", ["pca", "random"])
+def test_fits_in_parallel_threads_equal_fits_run_alone(Estimator, init, X_small):
+    seeds = [0, 1, 2, 3]
+    alone = _fits(lambda **p: Estimator(init=init, **p), X_small, seeds, n_jobs=1)
+    together = _fits(lambda **p: Estimator(init=init, **p), X_small, seeds, n_jobs=4)
+    for a, b in zip(alone, together):
+        assert_array_equal(a, b)
+
+
+def test_a_fit_in_a_thread_leaves_other_threads_draws_alone(X_small):
+    import threading
+
+    def draws():
+        torch.manual_seed(5)
+        return [torch.rand(1).item() for _ in range(300)]
+
+    expected = draws()
+    done = threading.Event()
+
+    def fit_repeatedly():
+        while not done.is_set():
+            make_estimator(AutoencoderTransformer, init="random").fit(X_small)
+
+    thread = threading.Thread(target=fit_repeatedly)
+    thread.start()
+    try:
+        seen = []
+        torch.manual_seed(5)
+        for _ in range(300):
+            seen.append(torch.rand(1).item())
+            time.sleep(0.0005)  # let the fits run between the draws
+    finally:
+        done.set()
+        thread.join()
+    assert seen == expected
+
+
+@each_estimator
 def test_transform_is_deterministic(Estimator, X_small):
     est = make_estimator(Estimator).fit(X_small)
     assert_array_equal(est.transform(X_small), est.transform(X_small))
@@ -344,6 +406,14 @@ def test_silent_by_default(Estimator, X_small, capsys):
     make_estimator(Estimator, lr=1e3, n_iter_no_change=1, max_epochs=5).fit(X_small)
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
+
+
+def test_verbose_log_is_plain_text_when_not_a_terminal(X_small, capsys):
+    # pytest captures stdout: not a terminal, so no ANSI colour codes in the log
+    make_estimator(AutoencoderTransformer, verbose=1).fit(X_small)
+    out = capsys.readouterr().out
+    assert "train_loss" in out and "valid_loss" in out
+    assert "\x1b[" not in out
 
 
 class _Recorder(Callback):
@@ -423,16 +493,17 @@ def test_failed_fit_leaves_estimator_not_fitted(X_small):
         est.transform(X_small)
 
 
-def test_failed_refit_drops_the_old_network(X_small):
-    from sklearn.exceptions import NotFittedError
+def test_failed_refit_keeps_the_old_model(X_small):
     from sklearn_ae import DenoisingAutoencoder
 
     est = make_estimator(DenoisingAutoencoder, noise="masking", noise_level=0.3).fit(X_small)
+    codes, n_iter, mean = est.transform(X_small), est.n_iter_, est.mean_
     est.set_params(noise_level=2.0)
     with pytest.raises(ValueError, match="2.0"):
-        est.fit(X_small)
-    with pytest.raises(NotFittedError):
-        est.transform(X_small)
+        est.fit(X_small * 10)
+    # exactly as before the call: the old network with its own scaling and history
+    assert_array_equal(est.transform(X_small), codes)
+    assert est.n_iter_ == n_iter and est.mean_ is mean
 
 
 @each_estimator

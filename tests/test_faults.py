@@ -11,7 +11,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from conftest import ESTIMATORS, Snapshot, initial_weights, make_estimator
+from conftest import FAST, ESTIMATORS, Snapshot, initial_weights, make_estimator
 from numpy.testing import assert_array_equal
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from skorch.callbacks import Callback
@@ -20,6 +20,7 @@ import sklearn_ae._data as _data
 from sklearn_ae._net import AutoencoderNet
 
 _keys = itertools.count()
+FAST_EPOCHS = FAST["max_epochs"]
 
 
 class WeightRecorder(Callback):
@@ -322,3 +323,102 @@ def test_a_failed_warm_start_leaves_a_model_that_trains_on(Estimator, X_small):
     est.partial_fit(X_small)
     assert est.n_iter_ == 5
     assert_usable(est, X_small)
+
+
+# ------------------------------------------------------------ atomic fits
+def _state(est):
+    """Everything a failed fit must leave as it was: attributes, weights, history."""
+    attributes = {k: v for k, v in vars(est).items() if k != "net_"}
+    if not hasattr(est, "net_"):
+        return attributes, None, None
+    weights = copy.deepcopy(est.net_.module_.state_dict())
+    return attributes, weights, copy.deepcopy(list(est.net_.history))
+
+
+def assert_state_equal(est, state, X):
+    attributes, weights, history = state
+    now = {k: v for k, v in vars(est).items() if k != "net_"}
+    assert now.keys() == attributes.keys()
+    for name, value in attributes.items():
+        assert now[name] is value, name  # the very objects the estimator held before
+    if weights is None:
+        with pytest.raises(NotFittedError):
+            est.transform(X)
+        return
+    assert_weights_equal(est.net_.module_.state_dict(), weights)
+    assert list(est.net_.history) == history
+    assert est.n_iter_ == len(est.net_.history) == len(est.loss_curve_)
+
+
+class InterruptOnTrainBegin(Callback):
+    """A Ctrl-C while the net is being set up (before the first epoch)."""
+
+    def initialize(self):
+        raise KeyboardInterrupt
+
+
+def _failing_setups():
+    """(parameters, exception) that make a refit fail while its net is set up."""
+    return [
+        (dict(optimizer=torch.optim.LBFGS, weight_decay=0.1), TypeError),
+        (dict(callbacks=[42]), TypeError),
+        (dict(callbacks=[InterruptOnTrainBegin()]), KeyboardInterrupt),
+    ]
+
+
+@pytest.mark.parametrize("params, error", _failing_setups())
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("fitted", [False, True])
+def test_a_fit_failing_in_setup_leaves_the_estimator_as_it_was(
+    Estimator, fitted, params, error, X_small
+):
+    est = make_estimator(Estimator)
+    if fitted:
+        est.fit(X_small)
+    est.set_params(**params)
+    state = _state(est)
+    with pytest.raises(error):
+        est.fit(X_small * 3 + 7)  # other data: other scaling, had it been kept
+    assert_state_equal(est, state, X_small)
+
+
+# (a warm start keeps the fitted optimizer, so a new one cannot make it fail)
+@pytest.mark.parametrize("params, error", _failing_setups()[1:])
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_a_warm_start_failing_in_setup_leaves_the_estimator_as_it_was(
+    Estimator, params, error, X_small
+):
+    est = make_estimator(Estimator, warm_start=True).fit(X_small)
+    est.set_params(**params)
+    state = _state(est)
+    with pytest.raises(error):
+        est.fit(X_small)
+    assert_state_equal(est, state, X_small)
+    est.set_params(optimizer="adamw", callbacks=None, weight_decay=None)
+    est.fit(X_small)  # and it trains on
+    assert est.n_iter_ == 2 * FAST_EPOCHS
+
+
+@pytest.mark.parametrize("method, failing_epoch", [("fit", 3), ("partial_fit", 1)])
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_a_warm_start_failing_in_training_keeps_history_and_weights_in_step(
+    Estimator, method, failing_epoch, X_small
+):
+    est = make_estimator(Estimator, early_stopping=False, warm_start=True).fit(X_small)
+    fault = FailOnceAt(next(_keys), epoch=FAST_EPOCHS + failing_epoch)
+    est.set_params(callbacks=[fault])
+    state = _state(est)
+    with pytest.raises(RuntimeError, match="transient fault"):
+        getattr(est, method)(X_small)
+    assert_state_equal(est, state, X_small)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_out_of_memory_while_setting_up_the_network_gives_advice(
+    Estimator, X_small, monkeypatch
+):
+    monkeypatch.setattr(AutoencoderNet, "initialize_module", _oom)
+    est = make_estimator(Estimator)
+    with pytest.raises(torch.cuda.OutOfMemoryError, match="setting up the network"):
+        est.fit(X_small)
+    assert not hasattr(est, "net_") and not hasattr(est, "mean_")

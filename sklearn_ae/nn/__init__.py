@@ -6,7 +6,13 @@
 
 from .conv import ConvDecoder, ConvEncoder, max_conv_layers, torch_image_shape
 from .mlp import ACTIVATIONS, Autoencoder, Residual, make_mlp
-from .networks import build_network, default_hidden_layer_sizes, write_pca_start, write_ppca_start
+from .networks import (
+    build_network,
+    default_hidden_layer_sizes,
+    init_weights,
+    write_pca_start,
+    write_ppca_start,
+)
 from .vae import VariationalAutoencoder
 
 __all__ = [
@@ -18,6 +24,7 @@ __all__ = [
     "VariationalAutoencoder",
     "build_network",
     "default_hidden_layer_sizes",
+    "init_weights",
     "make_mlp",
     "max_conv_layers",
     "torch_image_shape",

@@ -16,7 +16,7 @@ from numbers import Integral
 import numpy as np
 from torch import nn
 
-from .mlp import ACTIVATIONS
+from .mlp import ACTIVATIONS, zero_layer
 
 DEFAULT_CHANNELS = (32, 64)
 
@@ -29,13 +29,17 @@ def torch_image_shape(image_shape):
     return (int(c), int(h), int(w))
 
 
+def _is_size(value):
+    return isinstance(value, (Integral, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
 def resolve_image_shape(image_shape, n_features):
     """``(H, W)`` / ``(H, W, C)``, one entry possibly -1 (inferred, as in numpy.reshape),
     checked against rows of ``n_features`` values; returned in torch order ``(C, H, W)``."""
     shape = image_shape
     if (
         len(shape) not in (2, 3)
-        or not all(isinstance(s, (Integral, np.integer)) and (s > 0 or s == -1) for s in shape)
+        or not all(_is_size(s) and (s > 0 or s == -1) for s in shape)
         or list(shape).count(-1) > 1
     ):
         raise ValueError(
@@ -122,8 +126,7 @@ class ConvEncoder(nn.Module):
         hf, wf = downsampled_sizes(h, w, len(channels))[-1]
         self.linear = nn.Linear(n_in * hf * wf, n_outputs)
         if zero_last:
-            nn.init.zeros_(self.linear.weight)
-            nn.init.zeros_(self.linear.bias)
+            zero_layer(self.linear)
 
     def forward(self, x):
         c, h, w = self.image_shape
@@ -174,8 +177,7 @@ class ConvDecoder(nn.Module):
         self.deconvs = nn.Sequential(*layers)
         self.out = nn.Conv2d(n_in, c, 3, padding=1)
         if zero_last:
-            nn.init.zeros_(self.out.weight)
-            nn.init.zeros_(self.out.bias)
+            zero_layer(self.out)
 
     def forward(self, z):
         images = self.deconvs(self.linear(z).reshape(-1, *self.start_shape))

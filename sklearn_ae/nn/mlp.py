@@ -39,9 +39,17 @@ def make_mlp(sizes, activation="relu", zero_last=False):
         if i < len(sizes) - 2:
             layers.append(ACTIVATIONS[activation]())
     if zero_last:
-        nn.init.zeros_(layers[-1].weight)
-        nn.init.zeros_(layers[-1].bias)
+        zero_layer(layers[-1])
     return nn.Sequential(*layers)
+
+
+def zero_layer(layer):
+    """Set ``layer``'s weight and bias to zero and mark it ``zero_init``, so that
+    re-initialising the network (:func:`~sklearn_ae.nn.init_weights`) keeps it at zero."""
+    nn.init.zeros_(layer.weight)
+    nn.init.zeros_(layer.bias)
+    layer.zero_init = True
+    return layer
 
 
 class Residual(nn.Module):

@@ -57,6 +57,7 @@ def build_network(
     residual=False,
     variational=False,
     gaussian=False,
+    generator=None,
 ):
     """An untrained autoencoder defined by its sizes.
 
@@ -82,11 +83,24 @@ def build_network(
     gaussian : bool
         With ``variational``: learn one Gaussian observation log-variance (starting at 0,
         the mean variance of scaled data).
+    generator : torch.Generator or None
+        Draws the initial weights (PyTorch's default initialisation, layer by layer in
+        :meth:`~torch.nn.Module.modules` order); a fresh unseeded generator if None.
+        torch's global RNG is never used, so networks built in parallel threads do not
+        disturb each other or anyone else.
     """
+    # built without memory or random draws, then filled from the generator alone
+    with torch.device("meta"):
+        module = _layout(n_features, n_components, hidden_layer_sizes, activation,
+                         image_shape, residual, variational, gaussian)
+    module.to_empty(device="cpu")
+    return init_weights(module, torch.Generator() if generator is None else generator)
+
+
+def _layout(n_features, n_components, hidden_layer_sizes, activation, image_shape, residual,
+            variational, gaussian):
     n_outputs = 2 * n_components if variational else n_components
     if residual:
-        # the linear paths first: their draws from torch's RNG come before the non-linear
-        # paths', as they always have, so seeded fits keep their numbers
         enc_linear = nn.Linear(n_features, n_outputs)
         dec_linear = nn.Linear(n_components, n_features)
     encoder, decoder = _paths(
@@ -104,6 +118,32 @@ def build_network(
     if variational:
         return VariationalAutoencoder(encoder, decoder, n_components, 0.0 if gaussian else None)
     return Autoencoder(encoder, decoder)
+
+
+_LAYERS = (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)
+
+
+@torch.no_grad()
+def init_weights(module, generator):
+    """PyTorch's default initialisation of every layer of ``module``, drawn from
+    ``generator``; layers marked ``zero_init`` (the last layers of residual paths) start at
+    zero, the residual scales at one and the observation log-variance at zero."""
+    for layer in module.modules():
+        if isinstance(layer, _LAYERS):
+            if getattr(layer, "zero_init", False):
+                layer.weight.zero_()
+                layer.bias.zero_()
+                continue
+            nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
+            fan_in, _ = nn.init._calculate_fan_in_and_fan_out(layer.weight)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
+        elif isinstance(layer, Residual):
+            layer.in_scale.fill_(1.0)
+            layer.out_scale.fill_(1.0)
+    if getattr(module, "log_noise_var", None) is not None:
+        module.log_noise_var.zero_()
+    return module
 
 
 def _zero_linear_paths(module):
