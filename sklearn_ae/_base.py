@@ -23,7 +23,6 @@ from ._compat import HasMethods, Interval, StrOptions, _fit_context, is_int
 from ._data import Scaler, column_stats, training_data, validation_indices, value_range
 from ._device import (
     cpu_copy,
-    is_concrete_device,
     loadable_device,
     loadable_precision,
     oom_advice,
@@ -31,6 +30,12 @@ from ._device import (
     resolve_precision,
 )
 from ._net import AutoencoderNet
+from ._restore import (
+    FITTED_ATTRIBUTES,
+    check_fitted_attributes,
+    check_history,
+    check_module_state,
+)
 from .losses import hoyer_sparsity
 from .nn import ACTIVATIONS, build_network, default_hidden_layer_sizes, write_pca_start
 from .nn.conv import resolve_image_shape
@@ -55,12 +60,6 @@ _FUSED_OPTIMIZERS = {"adam", "adamw", "sgd"}
 _MAX_ABS_VALUE = 3e37
 _MIN_SPREAD = 1e-30
 _INT32_MAX = np.iinfo(np.int32).max
-
-# what a saved model must hold for its network and inference to be rebuilt
-_REQUIRED_ATTRIBUTES = (
-    "n_features_in_", "device_", "precision_", "mean_", "scale_", "data_min_", "data_max_",
-    "hidden_layer_sizes_", "image_shape_", "weight_decay_",
-)
 
 
 class _BaseAutoencoder(
@@ -209,9 +208,10 @@ class _BaseAutoencoder(
         """Keyword arguments of :func:`~sklearn_ae.nn.build_network` that differ by member."""
         return {}
 
-    def _network(self, generator=None):
+    def _network(self, generator=None, device="cpu"):
         """The untrained network of the fitted sizes (weights to be trained or loaded),
-        initialised from ``generator`` (a fresh one if None)."""
+        initialised from ``generator`` (a fresh one if None); on ``device="meta"``, its
+        shapes only."""
         return build_network(
             self.n_features_in_,
             self.n_components,
@@ -220,6 +220,7 @@ class _BaseAutoencoder(
             image_shape=self.image_shape_ if self.architecture == "conv" else None,
             residual=self.init == "pca",
             generator=generator,
+            device=device,
             **self._network_options(),
         )
 
@@ -794,11 +795,15 @@ class _BaseAutoencoder(
         return float(np.mean(self.score_samples(X)))
 
     # ------------------------------------------------------------ persistence
+    # the fitted attributes a saved model holds, with their checks (members add theirs)
+    _fitted_attributes = FITTED_ATTRIBUTES
+
     @classmethod
     def _from_saved(cls, params, attributes, module_state, history):
         """The fitted estimator that parameters, fitted attributes, the network's weights
         and the per-epoch history describe (what :func:`sklearn_ae.save` stores).
 
+        Everything is checked before the network is built (see :mod:`sklearn_ae._restore`);
         ValueError if they do not describe a usable model.
         """
         try:
@@ -807,29 +812,22 @@ class _BaseAutoencoder(
             est._validate_params()
         except (TypeError, ValueError) as exc:
             raise ValueError(f"its parameters are invalid: {exc}") from exc
-        for name, value in attributes.items():
-            if not _is_fitted_attribute_name(name) or name == "net_" or _on_class(est, name):
-                raise ValueError(f"{name!r} is not a fitted attribute that can be restored.")
-            setattr(est, name, value)
-        missing = [name for name in _REQUIRED_ATTRIBUTES if not hasattr(est, name)]
-        if missing:
-            raise ValueError(f"the fitted attribute {missing[0]!r} is missing.")
-        if not is_concrete_device(est.device_):
-            raise ValueError(f"device_={est.device_!r} is not a device.")
-        if est.precision_ not in ("float32", "bfloat16", "float16"):
-            raise ValueError(f"precision_={est.precision_!r} is not a training precision.")
+        vars(est).update(check_fitted_attributes(attributes, cls._fitted_attributes))
+        check_history(history, est.n_iter_)
+        if est.image_shape_ is None and (est.architecture == "conv" or est.loss == "ssim"):
+            raise ValueError(
+                f"image_shape_ is None, which architecture={est.architecture!r} and "
+                f"loss={est.loss!r} cannot do without."
+            )
         est.device_ = loadable_device(est.device_)
         est._fit_precision_to_device()
-        # building layers draws initial weights from torch's global RNG; they are
-        # overwritten, and the caller's random state must not move because a model loaded
-        with torch.random.fork_rng(devices=[]):
-            est.net_ = est._make_net(est._restored_module(module_state), None)
-            try:
-                est.net_.initialize()
-            except Exception as exc:
-                raise ValueError(
-                    f"its fitted attributes do not describe a usable model: {exc!r}"
-                ) from exc
+        est.net_ = est._make_net(est._restored_module(module_state), None)
+        try:
+            est.net_.initialize()
+        except Exception as exc:
+            raise ValueError(
+                f"its fitted attributes do not describe a usable model: {exc!r}"
+            ) from exc
         # skorch moved (and may have copied) the module; the optimizer holds its
         # parameters, so fill them in place
         est.net_.module_.load_state_dict(module_state, strict=True)
@@ -838,18 +836,21 @@ class _BaseAutoencoder(
         return est
 
     def _restored_module(self, module_state):
-        """The network of the fitted sizes holding ``module_state``."""
+        """The network of the fitted sizes holding ``module_state``, built only once the
+        stored weights have the shapes those sizes give (so memory follows the file)."""
+        # each hidden layer has weights: this bounds the layers the meta build creates
+        if len(self.hidden_layer_sizes_) >= len(module_state):
+            raise ValueError(
+                f"it declares {len(self.hidden_layer_sizes_)} hidden layers but holds "
+                f"{len(module_state)} weight tensors."
+            )
         try:
-            module = self._network()
+            expected = self._network(device="meta").state_dict()  # nothing allocated
         except Exception as exc:
             raise ValueError(f"the architecture it describes cannot be built: {exc}") from exc
-        try:
-            module.load_state_dict(module_state, strict=True)
-        except RuntimeError as exc:
-            raise ValueError(
-                "its module state (the weights) does not match the architecture it "
-                f"describes: {exc}"
-            ) from exc
+        check_module_state(expected, module_state)
+        module = self._network()
+        module.load_state_dict(module_state, strict=True)
         return module
 
     # --------------------------------------------------------------- sklearn
@@ -924,9 +925,3 @@ def _ratio(residual, total):
 
 def _is_fitted_attribute_name(name):
     return name.isidentifier() and name.endswith("_") and not name.startswith("_")
-
-
-def _on_class(est, name):
-    """Whether the class defines ``name`` (a property such as ``history_``, a method): a
-    saved attribute must not shadow it."""
-    return any(name in vars(klass) for klass in type(est).__mro__)

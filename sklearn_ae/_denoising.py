@@ -9,6 +9,7 @@ from ._base import _BaseAutoencoder
 from ._compat import Interval, StrOptions
 from ._data import TensorData
 from ._net import AutoencoderNet
+from ._restore import real
 from .noise import NOISE_KINDS, corrupt
 
 class DenoisingNet(AutoencoderNet):
@@ -344,6 +345,7 @@ default="adamw"
         self.noise_level = noise_level
 
     _net_class = DenoisingNet
+    _fitted_attributes = {**_BaseAutoencoder._fitted_attributes, "noise_level_": real(0)}
 
     def _resolve_training_params(self):
         super()._resolve_training_params()

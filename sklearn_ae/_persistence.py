@@ -13,14 +13,16 @@ marker objects ``{"__type__": ...}``; every other JSON value stands for itself.
 
 import hashlib
 import json
+import math
 import os
+import re
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
+from safetensors.torch import save as serialize
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import _BaseAutoencoder, _is_fitted_attribute_name
@@ -33,6 +35,20 @@ FORMAT_VERSION = 1
 
 # the only classes a file can name: loading looks the name up here, never imports it
 _CLASSES = _BaseAutoencoder._members_by_name
+
+# the header (safetensors' JSON: tensor offsets and the metadata) is at most this long.
+# A real header is about 3 KB plus ~210 bytes per epoch of history (2.1 MB for 10,000
+# epochs); decoding crafted JSON takes up to ~50 times its length in memory (measured:
+# 790 MB for 16 MB of empty dicts), so this keeps it near 400 MB while leaving room for
+# ~35,000 epochs or wide feature names
+MAX_HEADER_BYTES = 8 * 2**20
+# values nested deeper than this are refused (a real file nests 4 deep)
+MAX_DEPTH = 32
+# the header entries save writes (and module_start_spec, written by 0.1.0)
+_HEADER_KEYS = frozenset({
+    "format", "format_version", "class", "sklearn_ae_version", "params", "attributes",
+    "history", "checksum", "module_start_spec",
+})
 
 _MODULE_PREFIX = "module."
 _ATTR_PREFIX = "attr."
@@ -64,24 +80,31 @@ def save(estimator, path):
         subclass of one.
     path : str or os.PathLike
         Where to write the file (conventionally ending in ``.safetensors``); an existing
-        file is overwritten.
+        file is overwritten. A new file gets the mode ``open()`` gives (``0o666`` less
+        the umask).
 
     Raises
     ------
     TypeError
-        If ``estimator`` is not one of the classes above, or a parameter or fitted
-        attribute has a type the format cannot hold (the message names it).
+        If ``estimator`` is not one of the classes above, a parameter or fitted
+        attribute has a type the format cannot hold (the message names it), or ``path``
+        is ``bytes``.
     sklearn.exceptions.NotFittedError
         If ``estimator`` is not fitted.
     ValueError
-        If ``optimizer`` is an optimizer class rather than a name: a class cannot be
-        stored without its code.
+        If ``optimizer`` is an optimizer class rather than a name (a class cannot be
+        stored without its code), or the header would exceed ``MAX_HEADER_BYTES``
+        (8 MiB, about 35,000 epochs of history), which :func:`load` refuses.
+    OSError
+        If the file cannot be written (missing folder, no permission, full disk), as
+        from ``open()``.
 
     Warns
     -----
     UserWarning
         If ``callbacks`` is set, or ``random_state`` is a ``RandomState`` instance:
         neither can be stored as data, and the loaded estimator has ``None`` instead.
+        Also for fitted attributes set by hand (not ones a fit sets): they are not saved.
 
     See Also
     --------
@@ -108,6 +131,7 @@ def save(estimator, path):
     True
     >>> shutil.rmtree(folder)
     """
+    path = _check_path(path)
     cls = type(estimator)
     if _CLASSES.get(cls.__name__) is not cls:
         raise TypeError(
@@ -122,20 +146,6 @@ def save(estimator, path):
         _MODULE_PREFIX + name: cpu_copy(value).contiguous()
         for name, value in estimator.net_.module_.state_dict().items()
     }
-    attributes = {}
-    for name, value in vars(estimator).items():
-        if not _is_fitted_attribute_name(name) or name == "net_":
-            continue
-        if isinstance(value, np.ndarray) and value.dtype in _TENSOR_DTYPES:
-            key = _ATTR_PREFIX + name
-            # a private, native-endian, C-ordered copy: safetensors rejects tensors that
-            # share memory, and a read-only array (from pandas) makes torch warn
-            array = np.array(value, dtype=value.dtype.newbyteorder("="), order="C")
-            tensors[key] = torch.from_numpy(array)
-            attributes[name] = {_MARKER: "tensor", "key": key, "dtype": array.dtype.name}
-        else:
-            attributes[name] = _encode(value, f"fitted attribute {name!r}")
-
     import sklearn_ae  # the package, fully imported by now (not at this module's import)
 
     version = getattr(sklearn_ae, "__version__", "unknown")
@@ -145,15 +155,57 @@ def save(estimator, path):
         "class": cls.__name__,
         "sklearn_ae_version": str(version),
         "params": _dumps(_encode_params(estimator.get_params(deep=False))),
-        "attributes": _dumps(attributes),
+        "attributes": _dumps(_encode_attributes(estimator, tensors)),
         # per-epoch entries only: the per-batch losses would make the header grow with
-        # the number of batches (safetensors caps it at 100 MB)
+        # the number of batches
         "history": _dumps(
             _encode(_epoch_history(estimator.net_.history), "the training history")
         ),
     }
     metadata["checksum"] = _checksum(metadata, tensors)
-    save_file(tensors, os.fspath(path), metadata=metadata)
+    _write(path, serialize(tensors, metadata=metadata))
+
+
+def _encode_attributes(estimator, tensors):
+    """The fitted attributes the format stores, JSON-ready; numeric arrays go to
+    ``tensors``. Others (set by hand: ``load`` would refuse them) are dropped with a
+    warning."""
+    attributes, dropped = {}, []
+    for name, value in vars(estimator).items():
+        if not _is_fitted_attribute_name(name) or name == "net_":
+            continue
+        if name not in estimator._fitted_attributes:
+            dropped.append(name)
+        elif isinstance(value, np.ndarray) and value.dtype in _TENSOR_DTYPES:
+            key = _ATTR_PREFIX + name
+            # a private, native-endian, C-ordered copy: safetensors rejects tensors that
+            # share memory, and a read-only array (from pandas) makes torch warn
+            array = np.array(value, dtype=value.dtype.newbyteorder("="), order="C")
+            tensors[key] = torch.from_numpy(array)
+            attributes[name] = {_MARKER: "tensor", "key": key, "dtype": array.dtype.name}
+        else:
+            attributes[name] = _encode(value, f"fitted attribute {name!r}")
+    if dropped:
+        warnings.warn(
+            f"The fitted attributes {dropped} are not part of a fitted "
+            f"{type(estimator).__name__} and were not saved.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return attributes
+
+
+def _write(path, data):
+    """Write the file as ``open`` does: ``OSError`` on failure, the mode the umask gives."""
+    size = int.from_bytes(data[:8], "little")
+    if size > MAX_HEADER_BYTES:
+        raise ValueError(
+            f"Cannot save: the file's header would take {size} bytes, more than the "
+            f"{MAX_HEADER_BYTES} load accepts (the training history has one entry per "
+            "epoch; shorten est.net_.history)."
+        )
+    with open(path, "wb") as file:
+        file.write(data)
 
 
 def load(path):
@@ -179,11 +231,18 @@ def load(path):
     ------
     FileNotFoundError
         If ``path`` does not exist.
+    TypeError
+        If ``path`` is ``bytes`` (or an ``os.PathLike`` giving bytes).
     ValueError
-        If the file is not a valid sklearn_ae model file (truncated, not safetensors,
-        written by something else), its checksum does not match its contents (corrupted,
-        or edited without recomputing it: the checksum is no signature), it was written in a newer ``format_version``, it names a class outside
-        the whitelist, or its weights do not fit the architecture it describes.
+        If the file is not a valid sklearn_ae model file: truncated, not safetensors,
+        written by something else, a header over ``MAX_HEADER_BYTES`` (8 MiB) or nested
+        over ``MAX_DEPTH`` (32), a checksum that does not match its contents (corrupted,
+        or edited without recomputing it: the checksum is no signature), a newer
+        ``format_version``, a class outside the whitelist, invalid parameters, an
+        unknown, missing or invalid fitted attribute (type, range, shape, finiteness),
+        a history that does not match ``n_iter_``, or weights that are not finite or
+        do not have the shapes the declared sizes give. All of this is checked before
+        the network is built, so loading takes memory in proportion to the file's size.
 
     Warns
     -----
@@ -200,16 +259,8 @@ def load(path):
     Loading leaves the global torch random state untouched. The loaded estimator can be
     refitted, or trained further with ``warm_start=True`` (with a fresh optimizer state).
     """
-    path = os.fspath(path)
-    try:
-        with safe_open(path, framework="pt", device="cpu") as f:
-            metadata = f.metadata()
-            tensors = {key: f.get_tensor(key) for key in f.keys()}
-    except FileNotFoundError:
-        raise
-    except (SafetensorError, OSError, ValueError) as exc:
-        raise ValueError(f"{path!r} is not a valid sklearn_ae model file: {exc}") from exc
-
+    path = _check_path(path)
+    metadata, tensors = _read(path)
     _check_header(path, metadata)
     if _checksum(metadata, tensors) != metadata.get("checksum"):
         raise ValueError(
@@ -222,26 +273,61 @@ def load(path):
             f"this format loads ({', '.join(sorted(_CLASSES))})."
         )
     try:
-        params = _decode(_loads(metadata["params"]), {})
-        attributes = _decode(_loads(metadata["attributes"]), tensors)
-        history = _history(_decode(_loads(metadata["history"]), {}))
-        if not isinstance(params, dict) or not isinstance(attributes, dict):
-            raise ValueError("the parameters and fitted attributes must be JSON objects")
-        unknown = [k for k in tensors if not k.startswith((_MODULE_PREFIX, _ATTR_PREFIX))]
-        if unknown:
-            raise ValueError(f"unexpected tensors {sorted(unknown)}")
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        params, attributes, history = _decode_contents(metadata, tensors)
+        state = {
+            key[len(_MODULE_PREFIX):]: value
+            for key, value in tensors.items()
+            if key.startswith(_MODULE_PREFIX)
+        }
+        return _CLASSES[name]._from_saved(params, attributes, state, history)
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         raise ValueError(f"{path!r} is not a valid sklearn_ae model file: {exc}") from exc
 
-    state = {
-        key[len(_MODULE_PREFIX):]: value
-        for key, value in tensors.items()
-        if key.startswith(_MODULE_PREFIX)
-    }
+
+def _check_path(path):
+    path = os.fspath(path)
+    if not isinstance(path, str):
+        raise TypeError(f"path must be a str or an os.PathLike giving one; got {path!r}.")
+    return path
+
+
+def _read(path):
+    """The header's metadata and the tensors, refusing a header over the limit before
+    anything is parsed."""
     try:
-        return _CLASSES[name]._from_saved(params, attributes, state, history)
-    except ValueError as exc:
+        with open(path, "rb") as file:
+            prefix = file.read(8)
+        size = int.from_bytes(prefix, "little")
+        if len(prefix) < 8 or size > MAX_HEADER_BYTES:
+            raise ValueError(
+                f"its header length ({size} bytes) is beyond the {MAX_HEADER_BYTES} bytes "
+                "save writes at most"
+            )
+        with safe_open(path, framework="pt", device="cpu") as f:
+            return f.metadata(), {key: f.get_tensor(key) for key in f.keys()}
+    except FileNotFoundError:
+        raise
+    except (SafetensorError, OSError, ValueError) as exc:
         raise ValueError(f"{path!r} is not a valid sklearn_ae model file: {exc}") from exc
+
+
+def _decode_contents(metadata, tensors):
+    """Parameters, fitted attributes and history from the header; every ``attr.*``
+    tensor must be used by exactly one attribute."""
+    unknown = [k for k in tensors if not k.startswith((_MODULE_PREFIX, _ATTR_PREFIX))]
+    if unknown:
+        raise ValueError(f"unexpected tensors {sorted(unknown)}")
+    unused = {key: value for key, value in tensors.items() if key.startswith(_ATTR_PREFIX)}
+    params = _decode(_loads(metadata["params"]), {})
+    attributes = _decode(_loads(metadata["attributes"]), unused)
+    history = _history(_decode(_loads(metadata["history"]), {}))
+    if not isinstance(params, dict) or not isinstance(attributes, dict):
+        raise ValueError("the parameters and fitted attributes must be JSON objects")
+    if unused:
+        raise ValueError(f"tensors {sorted(unused)} belong to no fitted attribute")
+    if params.get("callbacks") is not None:
+        raise ValueError("callbacks are code, which the format never stores")
+    return params, attributes, history
 
 
 def _epoch_history(history):
@@ -327,9 +413,10 @@ def _encode(value, what):
         # a dict that happens to use the marker key is wrapped, so it is not read as one
         return {_MARKER: "dict", "items": items} if _MARKER in value else items
     if isinstance(value, np.ndarray):
-        # longdouble would lose digits through a Python float; others have no JSON form
+        # longdouble would lose digits through a Python float; fixed-width strings could
+        # make a short header decode into a huge array; others have no JSON form
         kind = value.dtype.kind
-        if kind not in "biufOU" or kind == "f" and value.dtype.itemsize > 8:
+        if kind not in "biufO" or kind == "f" and value.dtype.itemsize > 8:
             raise TypeError(
                 f"Cannot save {what}: arrays of dtype {value.dtype} are not supported."
             )
@@ -346,44 +433,63 @@ def _encode(value, what):
     )
 
 
-def _decode(value, tensors):
-    """Inverse of :func:`_encode`; ``tensors`` resolves ``"tensor"`` markers."""
+def _decode(value, tensors, depth=0):
+    """Inverse of :func:`_encode`; ``tensors`` resolves ``"tensor"`` markers, each once
+    (it is removed from ``tensors``). ValueError for values nested over ``MAX_DEPTH``."""
+    if depth >= MAX_DEPTH:
+        raise ValueError(f"values nested more than {MAX_DEPTH} deep")
     if isinstance(value, list):
-        return [_decode(v, tensors) for v in value]
+        return [_decode(v, tensors, depth + 1) for v in value]
     if not isinstance(value, dict):
         return value
     kind = value.get(_MARKER)
-    if kind is None:
-        return {key: _decode(v, tensors) for key, v in value.items()}
+    if kind is None or kind == "dict":
+        # a "dict" marker wraps a dict that uses the marker key itself
+        items = value if kind is None else _field(value, "items", dict)
+        return {key: _decode(v, tensors, depth + 1) for key, v in items.items()}
     if kind == "tuple":
-        return tuple(_decode(v, tensors) for v in value["items"])
+        return tuple(_decode(_field(value, "items", list), tensors, depth + 1))
     if kind == "float":
         if value["value"] not in ("inf", "-inf", "nan"):
             raise ValueError(f"bad float marker {value['value']!r}")
         return float(value["value"])
-    if kind == "dict":
-        return {key: _decode(v, tensors) for key, v in value["items"].items()}
     if kind == "tensor":
-        dtype = np.dtype(value["dtype"])
+        dtype = np.dtype(_field(value, "dtype", str))
         if dtype not in _TENSOR_DTYPES:
             raise ValueError(f"unsupported tensor dtype {value['dtype']!r}")
-        array = tensors[value["key"]].numpy()
+        array = tensors.pop(value["key"]).numpy()
         if array.dtype != dtype:
             raise ValueError(f"tensor {value['key']!r} is {array.dtype}, not {dtype}")
         return array
     if kind == "ndarray":
-        values = _decode(value["values"], tensors)
-        if value["dtype"] == "object":
-            array = np.empty(len(values), dtype=object)
-            for i, v in enumerate(values):
-                array[i] = v
-        else:
-            dtype = np.dtype(value["dtype"])
-            if dtype.kind not in "biufU":
-                raise ValueError(f"unsupported array dtype {value['dtype']!r}")
-            array = np.array(values, dtype=dtype)
-        return array.reshape(value["shape"])
+        return _decode_array(value, _decode(_field(value, "values", list), tensors, depth))
     raise ValueError(f"unknown marker {kind!r}")
+
+
+def _decode_array(marker, values):
+    """The array an ``"ndarray"`` marker describes: as many elements as values given
+    (so its memory follows the header's length), numbers for a numeric dtype."""
+    shape = _field(marker, "shape", list)
+    if not all(type(n) is int and n >= 0 for n in shape) or math.prod(shape) != len(values):
+        raise ValueError(f"an array of shape {shape!r} cannot hold {len(values)} values")
+    if _field(marker, "dtype", str) == "object":
+        array = np.empty(len(values), dtype=object)
+        for i, v in enumerate(values):
+            array[i] = v
+        return array.reshape(shape)
+    dtype = np.dtype(marker["dtype"])
+    if dtype.kind not in "biuf" or dtype.itemsize > 8:
+        raise ValueError(f"unsupported array dtype {marker['dtype']!r}")
+    if not all(isinstance(v, (int, float)) for v in values):
+        raise ValueError(f"an array of dtype {dtype} holds values that are not numbers")
+    return np.array(values, dtype=dtype).reshape(shape)
+
+
+def _field(marker, key, kind):
+    value = marker[key]
+    if not isinstance(value, kind):
+        raise ValueError(f"a {marker[_MARKER]!r} marker's {key!r} is not a {kind.__name__}")
+    return value
 
 
 def _dumps(obj):
@@ -391,7 +497,10 @@ def _dumps(obj):
 
 
 def _loads(text):
-    return json.loads(text, parse_constant=_reject_constant)
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ValueError(f"JSON nested more than {MAX_DEPTH} deep") from None
 
 
 def _reject_constant(name):
@@ -400,28 +509,31 @@ def _reject_constant(name):
 
 # ----------------------------------------------------------------------- helpers
 def _check_header(path, metadata):
+    """ValueError unless the metadata is this format's, in a version this code reads,
+    with exactly the entries save writes."""
     if not metadata or metadata.get("format") != FORMAT:
         raise ValueError(
             f"{path!r} is not a valid sklearn_ae model file: it is a safetensors file, but "
             "not one written by sklearn_ae.save."
         )
-    try:
-        version = int(metadata.get("format_version", ""))
-    except ValueError:
+    version = metadata.get("format_version", "")
+    # a positive integer, as save writes it ("1", not "01", " 1" or "1_0")
+    if not re.fullmatch(r"[1-9][0-9]{0,8}", version):
         raise ValueError(
             f"{path!r} is not a valid sklearn_ae model file: bad format_version "
-            f"{metadata.get('format_version')!r}."
-        ) from None
-    if version > FORMAT_VERSION:
+            f"{version!r}."
+        )
+    if int(version) > FORMAT_VERSION:
         raise ValueError(
             f"{path!r} has format_version {version}, but this version of sklearn_ae reads "
             f"format_version {FORMAT_VERSION} at most; upgrade sklearn_ae to load it."
         )
-    missing = {"class", "params", "attributes", "history", "checksum"} - set(metadata)
-    if missing:
+    missing = _HEADER_KEYS - {"module_start_spec"} - set(metadata)
+    unknown = set(metadata) - _HEADER_KEYS
+    if missing or unknown:
         raise ValueError(
             f"{path!r} is not a valid sklearn_ae model file: missing header entries "
-            f"{sorted(missing)}."
+            f"{sorted(missing)}, unknown ones {sorted(unknown)}."
         )
 
 

@@ -2,8 +2,11 @@
 
 import copy
 import json
+import os
 import pathlib
 import pickle
+import stat
+import time
 
 import numpy as np
 import pytest
@@ -17,8 +20,17 @@ from sklearn.preprocessing import StandardScaler
 
 import sklearn_ae
 from sklearn_ae import AutoencoderTransformer, DenoisingAutoencoder, VAETransformer, load, save
-from sklearn_ae import _device
-from sklearn_ae._persistence import _checksum
+from sklearn_ae import _device, _persistence
+from sklearn_ae._persistence import (
+    MAX_DEPTH,
+    MAX_HEADER_BYTES,
+    _checksum,
+    _decode,
+    _dumps,
+    _encode,
+    _loads,
+)
+from sklearn_ae.nn import build_network
 
 
 @pytest.fixture
@@ -38,6 +50,24 @@ def _rewrite(path, metadata, tensors, recompute=True):
     if recompute:
         metadata["checksum"] = _checksum(metadata, tensors)
     save_file(tensors, str(path), metadata=metadata)
+
+
+def _edit(path, entry, **values):
+    """Set ``values`` in the header's JSON ``entry`` (``"params"``, ``"attributes"``), with a
+    fresh checksum: what anyone can write. A value ``...`` removes the key."""
+    metadata, tensors = _read(path)
+    content = json.loads(metadata[entry])
+    for key, value in values.items():
+        if value is ...:
+            del content[key]
+        else:
+            content[key] = value
+    metadata[entry] = json.dumps(content)
+    _rewrite(path, metadata, tensors)
+
+
+def _tuple(*items):
+    return {"__type__": "tuple", "items": list(items)}
 
 
 def _fitted_attributes(est):
@@ -145,11 +175,7 @@ def test_loaded_estimator_partial_fits(Estimator, X_small, tmp_path):
 
 def test_cuda_fitted_model_loads_on_cpu_only_machine(saved, X_small, monkeypatch):
     est, path = saved
-    metadata, tensors = _read(path)
-    attributes = json.loads(metadata["attributes"])
-    attributes["device_"] = "cuda"  # what a model trained on a GPU records
-    metadata["attributes"] = json.dumps(attributes)
-    _rewrite(path, metadata, tensors)
+    _edit(path, "attributes", device_="cuda")  # what a model trained on a GPU records
 
     monkeypatch.setattr(_device, "cuda_available", lambda: False)
     with pytest.warns(UserWarning, match="fitted on 'cuda'"):
@@ -174,31 +200,40 @@ def test_dataframe_feature_names_round_trip(tmp_path, X_small):
         loaded.transform(X_small)  # a plain array after fitting on names warns as before
 
 
-def test_special_values_and_new_attributes_round_trip(tmp_path, X_small):
-    est = make_estimator(AutoencoderTransformer).fit(X_small)
-    # attributes a later version may add, of every supported kind
-    est.inf_ = float("inf")
-    est.nan_ = np.float32("nan")
-    est.precision_ = "float32"
-    est.count_ = np.int64(7)
-    est.flag_ = np.bool_(True)
-    est.nested_ = [(1, 2), {"__type__": "not a marker", "x": None}, np.array([1.5, -np.inf])]
-    est.ints_ = np.arange(6, dtype=np.int32).reshape(2, 3)
-    est.fortran_ = np.asfortranarray(np.arange(6.0).reshape(2, 3))
-    save(est, tmp_path / "m.safetensors")
-    loaded = load(tmp_path / "m.safetensors")
+def test_special_values_round_trip_through_the_encoding():
+    # values of every kind the header holds, as parameters, attributes or history may
+    values = {
+        "inf": float("inf"),
+        "nan": np.float32("nan"),
+        "count": np.int64(7),
+        "flag": np.bool_(True),
+        "nested": [(1, 2), {"__type__": "not a marker", "x": None}, np.array([1.5, -np.inf])],
+        "ints": np.arange(6, dtype=np.int32).reshape(2, 3),
+        "fortran": np.asfortranarray(np.arange(6.0).reshape(2, 3)),
+        "names": np.array(["a", "b"], dtype=object),
+    }
+    decoded = _decode(_loads(_dumps(_encode(values, "values"))), {})
 
-    assert loaded.inf_ == float("inf")
-    assert isinstance(loaded.nan_, float) and np.isnan(loaded.nan_)
-    assert loaded.precision_ == "float32"
-    assert loaded.count_ == 7 and type(loaded.count_) is int
-    assert loaded.flag_ is True
-    assert loaded.nested_[0] == (1, 2)
-    assert loaded.nested_[1] == {"__type__": "not a marker", "x": None}
-    assert_array_equal(loaded.nested_[2], np.array([1.5, -np.inf]))
-    assert loaded.ints_.dtype == np.int32
-    assert_array_equal(loaded.ints_, est.ints_)
-    assert_array_equal(loaded.fortran_, est.fortran_)
+    assert decoded["inf"] == float("inf")
+    assert isinstance(decoded["nan"], float) and np.isnan(decoded["nan"])
+    assert decoded["count"] == 7 and type(decoded["count"]) is int
+    assert decoded["flag"] is True
+    assert decoded["nested"][0] == (1, 2)
+    assert decoded["nested"][1] == {"__type__": "not a marker", "x": None}
+    assert_array_equal(decoded["nested"][2], np.array([1.5, -np.inf]))
+    for name in ("ints", "fortran", "names"):
+        assert decoded[name].dtype == values[name].dtype
+        assert_array_equal(decoded[name], values[name])
+
+
+def test_attributes_set_by_hand_are_dropped_on_save_with_a_warning(tmp_path, X_small):
+    est = make_estimator(AutoencoderTransformer).fit(X_small)
+    est.note_ = "mine"
+    with pytest.warns(UserWarning, match="note_"):
+        save(est, tmp_path / "m.safetensors")
+    loaded = load(tmp_path / "m.safetensors")
+    assert not hasattr(loaded, "note_")
+    assert_array_equal(loaded.transform(X_small), est.transform(X_small))
 
 
 def test_load_leaves_global_torch_rng_untouched(saved):
@@ -283,8 +318,8 @@ def test_optimizer_class_raises(tmp_path, X_small):
 
 def test_unsupported_attribute_type_raises(tmp_path, X_small):
     est = make_estimator(AutoencoderTransformer).fit(X_small)
-    est.weird_ = {1, 2}
-    with pytest.raises(TypeError, match="weird_"):
+    est.data_min_ = {1, 2}
+    with pytest.raises(TypeError, match="data_min_"):
         save(est, tmp_path / "m.safetensors")
 
 
@@ -344,50 +379,13 @@ def test_modified_metadata_raises(saved):
         load(path)
 
 
-def test_unknown_class_raises(saved):
+@pytest.mark.parametrize(
+    "name",
+    ["history_", "net_", "_module_start_spec", "transform", "junk_", "fit_", "transform_"],
+)
+def test_unknown_attributes_raise(saved, name):
     _, path = saved
-    metadata, tensors = _read(path)
-    metadata["class"] = "EvilTransformer"
-    _rewrite(path, metadata, tensors)
-    with pytest.raises(ValueError, match="EvilTransformer"):
-        load(path)
-
-
-def test_newer_format_version_raises(saved):
-    _, path = saved
-    metadata, tensors = _read(path)
-    metadata["format_version"] = "2"
-    _rewrite(path, metadata, tensors)
-    with pytest.raises(ValueError, match=r"format_version 2.*format_version 1"):
-        load(path)
-
-
-def test_mismatched_weights_raise(saved):
-    _, path = saved
-    metadata, tensors = _read(path)
-    tensors["module.encoder.linear.weight"] = torch.zeros(7, 3)
-    _rewrite(path, metadata, tensors)
-    with pytest.raises(ValueError, match="does not match"):
-        load(path)
-
-
-def test_missing_weights_raise(saved):
-    _, path = saved
-    metadata, tensors = _read(path)
-    del tensors["module.encoder.linear.bias"]
-    _rewrite(path, metadata, tensors)
-    with pytest.raises(ValueError, match="does not match"):
-        load(path)
-
-
-@pytest.mark.parametrize("name", ["history_", "net_", "_module_start_spec", "transform"])
-def test_attribute_shadowing_class_members_raises(saved, name):
-    _, path = saved
-    metadata, tensors = _read(path)
-    attributes = json.loads(metadata["attributes"])
-    attributes[name] = 1
-    metadata["attributes"] = json.dumps(attributes)
-    _rewrite(path, metadata, tensors)
+    _edit(path, "attributes", **{name: 1})
     with pytest.raises(ValueError, match="not a fitted attribute"):
         load(path)
 
@@ -411,27 +409,9 @@ def test_estimator_specific_attributes_survive(Estimator, X_small, tmp_path):
         assert_array_equal(loaded.sample(5, random_state=0), est.sample(5, random_state=0))
 
 
-@pytest.mark.parametrize(
-    "name, value", [("device_", "evil"), ("device_", 3), ("hidden_layer_sizes_", "x")]
-)
-def test_bad_fitted_attribute_values_raise(saved, name, value):
-    _, path = saved
-    metadata, tensors = _read(path)
-    attributes = json.loads(metadata["attributes"])
-    attributes[name] = value
-    metadata["attributes"] = json.dumps(attributes)
-    _rewrite(path, metadata, tensors)
-    with pytest.raises(ValueError, match=name if name == "device_" else "architecture"):
-        load(path)
-
-
 def test_invalid_params_raise(saved):
     _, path = saved
-    metadata, tensors = _read(path)
-    params = json.loads(metadata["params"])
-    params["lr"] = -1.0
-    metadata["params"] = json.dumps(params)
-    _rewrite(path, metadata, tensors)
+    _edit(path, "params", lr=-1.0)
     with pytest.raises(ValueError, match="lr"):
         load(path)
 
@@ -474,3 +454,255 @@ def test_files_written_by_0_1_0_still_load(name):
     est = load(_V1_FILES / f"v1_{name}.safetensors")
     np.testing.assert_allclose(est.transform(X), expected[f"{name}_transform"], atol=1e-5)
     np.testing.assert_allclose(est.reconstruct(X), expected[f"{name}_reconstruct"], atol=1e-4)
+
+
+# ---------------------------------------------------- crafted files (valid checksum)
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("frame", [False, True], ids=["array", "dataframe"])
+@pytest.mark.parametrize("early_stopping", [True, False])
+def test_known_attributes_are_what_a_fit_sets(Estimator, frame, early_stopping, X_small):
+    X = X_small
+    if frame:
+        pd = pytest.importorskip("pandas")
+        X = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    est = make_estimator(Estimator, early_stopping=early_stopping).fit(X)
+    optional = set() if frame else {"feature_names_in_"}
+    assert set(_fitted_attributes(est)) == set(Estimator._fitted_attributes) - optional
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("n_features_in_", "5"),
+        ("n_features_in_", True),
+        ("n_features_in_", 0),
+        ("n_features_in_", 4),  # mean_ has 5 values
+        ("scale_", "1.0"),
+        ("scale_", 0),
+        ("scale_", -1.0),
+        ("scale_", {"__type__": "float", "value": "inf"}),
+        ("scale_", None),
+        ("mean_", None),
+        ("mean_", [1.0, 2.0, 3.0, 4.0, 5.0]),
+        ("data_min_", {"__type__": "float", "value": "nan"}),
+        ("data_max_", -1e9),  # below data_min_
+        ("precision_", "float64"),
+        ("device_", "evil"),
+        ("device_", 3),
+        ("hidden_layer_sizes_", "x"),
+        ("hidden_layer_sizes_", [16]),
+        ("hidden_layer_sizes_", _tuple(0)),
+        ("hidden_layer_sizes_", _tuple(True)),
+        ("image_shape_", _tuple(1, 1, 4)),
+        ("weight_decay_", -0.5),
+        ("n_iter_", -1),
+        ("n_iter_", 3.0),
+        ("best_epoch_", 4),  # after n_iter_
+        ("validation_loss_curve_", "x"),
+        ("train_explained_variance_ratio_", None),
+        ("feature_names_in_", {"__type__": "ndarray", "dtype": "object", "shape": [5],
+                               "values": ["a", "b", "c", "d", 5]}),
+    ],
+)
+def test_crafted_attribute_values_raise(saved, name, value):
+    _, path = saved
+    _edit(path, "attributes", **{name: value})
+    with pytest.raises(ValueError, match=f"not a valid sklearn_ae model file.*{name}"):
+        load(path)
+
+
+def test_missing_attribute_raises(saved):
+    _, path = saved
+    _edit(path, "attributes", n_iter_=...)
+    with pytest.raises(ValueError, match="'n_iter_' is missing"):
+        load(path)
+
+
+def test_member_attribute_is_checked(tmp_path, X_small):
+    path = tmp_path / "m.safetensors"
+    save(make_estimator(DenoisingAutoencoder).fit(X_small), path)
+    _edit(path, "attributes", noise_level_=-0.5)
+    with pytest.raises(ValueError, match="noise_level_"):
+        load(path)
+
+
+def _set(key, value):
+    return lambda tensors: tensors.__setitem__(key, value)
+
+
+def _set_first(key, value):
+    return lambda tensors: tensors[key].view(-1).__setitem__(0, value)
+
+
+@pytest.mark.parametrize(
+    "edit, match",
+    [
+        (_set("module.encoder.linear.weight", torch.zeros(7, 3)), "does not match"),
+        (lambda tensors: tensors.pop("module.encoder.linear.bias"), "does not match"),
+        (lambda tensors: tensors.update({k: v.double() for k, v in tensors.items()
+                                         if k.startswith("module.")}), "does not match"),
+        (_set_first("module.encoder.linear.weight", float("nan")), "non-finite"),
+        (_set_first("module.encoder.linear.weight", float("inf")), "non-finite"),
+        (_set_first("attr.mean_", float("nan")), "fitted attribute mean_="),
+        (_set("attr.extra_", torch.zeros(3)), "attr.extra_"),
+    ],
+    ids=["shape", "missing", "dtype", "nan", "inf", "nan-mean", "extra"],
+)
+def test_crafted_tensors_raise(saved, edit, match):
+    _, path = saved
+    metadata, tensors = _read(path)
+    edit(tensors)
+    _rewrite(path, metadata, tensors)
+    with pytest.raises(ValueError, match=match):
+        load(path)
+
+
+@pytest.mark.parametrize(
+    "entry, value, match",
+    [
+        ("class", "EvilTransformer", "EvilTransformer"),
+        ("format_version", "2", r"format_version 2.*format_version 1"),
+        *[("format_version", v, "bad format_version")
+          for v in ["0", "-1", "01", " 1", "1.0", "1_0", "x", ""]],
+        ("payload", "x", "payload"),
+        ("history", "[]", "epochs, not n_iter_"),
+    ],
+)
+def test_crafted_header_entries_raise(saved, entry, value, match):
+    _, path = saved
+    metadata, tensors = _read(path)
+    metadata[entry] = value
+    _rewrite(path, metadata, tensors)
+    with pytest.raises(ValueError, match=match):
+        load(path)
+
+
+def test_stored_callbacks_raise(saved):
+    _, path = saved
+    _edit(path, "params", callbacks=[])
+    with pytest.raises(ValueError, match="callbacks are code"):
+        load(path)
+
+
+def test_conv_architecture_without_image_shape_raises(tmp_path, X16):
+    path = tmp_path / "m.safetensors"
+    est = make_estimator(AutoencoderTransformer, architecture="conv", image_shape=(4, 4))
+    save(est.fit(X16), path)
+    _edit(path, "attributes", image_shape_=None)
+    with pytest.raises(ValueError, match="image_shape_ is None"):
+        load(path)
+
+
+@pytest.mark.parametrize(
+    "marker",
+    [
+        # fixed-width strings: a short header that would decode into gigabytes
+        {"dtype": "<U100000", "shape": [5], "values": ["a", "b", "c", "d", "e"]},
+        {"dtype": "object", "shape": [10**6, 10**6], "values": []},
+        {"dtype": "<i8", "shape": [2], "values": ["1", "2"]},
+        {"dtype": "<i8", "shape": [1], "values": [10**30]},
+        {"dtype": "(1000,1000)f8", "shape": [1], "values": [0]},
+        {"dtype": "<i8", "shape": "x", "values": []},
+    ],
+)
+def test_malformed_array_markers_raise(saved, marker):
+    _, path = saved
+    _edit(path, "attributes", feature_names_in_={"__type__": "ndarray", **marker})
+    with pytest.raises(ValueError, match="not a valid"):
+        load(path)
+
+
+# ------------------------------------------------ the cost of loading a crafted file
+@pytest.fixture
+def no_real_build_of_large_networks(monkeypatch):
+    """Fails the test if a network with a layer over 10,000 wide is built for real
+    (off the meta device), which would allocate what a crafted file asks for."""
+    import sklearn_ae._base as base
+
+    def guarded(n_features, n_components, hidden_layer_sizes, *args, **kwargs):
+        sizes = [n_features, n_components, *hidden_layer_sizes]
+        if str(kwargs.get("device", "cpu")) != "meta" and max(sizes) > 10_000:
+            pytest.fail(f"a network of sizes {sizes} was allocated")
+        return build_network(n_features, n_components, hidden_layer_sizes, *args, **kwargs)
+
+    monkeypatch.setattr(base, "build_network", guarded)
+
+
+@pytest.mark.parametrize(
+    "entry, values",
+    [
+        ("attributes", {"hidden_layer_sizes_": _tuple(10**7, 32)}),
+        ("params", {"n_components": 10**8}),
+        ("attributes", {"hidden_layer_sizes_": _tuple(*[16] * 100_000)}),
+    ],
+    ids=["wide-layers", "wide-code", "many-layers"],
+)
+def test_huge_declared_sizes_raise_before_anything_is_built(
+    saved, entry, values, no_real_build_of_large_networks
+):
+    _, path = saved
+    _edit(path, entry, **values)
+    assert path.stat().st_size < 1_000_000
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="not a valid sklearn_ae model file"):
+        load(path)
+    assert time.perf_counter() - start < 5
+
+
+def test_header_over_the_limit_raises_before_it_is_parsed(saved, monkeypatch):
+    _, path = saved
+    metadata, tensors = _read(path)
+    metadata["history"] = json.dumps([{"train_loss": 1.0}] * (MAX_HEADER_BYTES // 16))
+    _rewrite(path, metadata, tensors)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the header was parsed")
+
+    monkeypatch.setattr(_persistence, "safe_open", refuse)
+    with pytest.raises(ValueError, match="header length"):
+        load(path)
+
+
+def test_save_refuses_a_header_load_would_refuse(tmp_path, X_small, monkeypatch):
+    est = make_estimator(AutoencoderTransformer).fit(X_small)
+    monkeypatch.setattr(_persistence, "MAX_HEADER_BYTES", 1000)
+    with pytest.raises(ValueError, match="header"):
+        save(est, tmp_path / "m.safetensors")
+    assert not (tmp_path / "m.safetensors").exists()
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 5000])
+def test_deeply_nested_json_raises(saved, depth):
+    _, path = saved
+    metadata, tensors = _read(path)
+    metadata["history"] = "[" * depth + "]" * depth
+    _rewrite(path, metadata, tensors)
+    with pytest.raises(ValueError, match="nested more than"):
+        load(path)
+
+
+# ------------------------------------------------------------------ paths and I/O
+def test_bytes_path_raises_type_error(saved, tmp_path):
+    est, path = saved
+    with pytest.raises(TypeError, match="path must be"):
+        load(bytes(path))
+    with pytest.raises(TypeError, match="path must be"):
+        save(est, bytes(tmp_path / "other.safetensors"))
+
+
+@pytest.mark.parametrize("where", ["missing-folder/m.safetensors", "."])
+def test_save_io_errors_are_os_errors(saved, tmp_path, where):
+    est, _ = saved
+    with pytest.raises(OSError):
+        save(est, tmp_path / where)
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_saved_file_mode_follows_the_umask(saved, tmp_path, umask):
+    est, _ = saved
+    previous = os.umask(umask)
+    try:
+        save(est, tmp_path / "m.safetensors")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "m.safetensors").stat().st_mode) == 0o666 & ~umask

@@ -58,6 +58,7 @@ def build_network(
     variational=False,
     gaussian=False,
     generator=None,
+    device="cpu",
 ):
     """An untrained autoencoder defined by its sizes.
 
@@ -88,12 +89,16 @@ def build_network(
         :meth:`~torch.nn.Module.modules` order); a fresh unseeded generator if None.
         torch's global RNG is never used, so networks built in parallel threads do not
         disturb each other or anyone else.
+    device : str or torch.device
+        Where the weights live; ``"meta"`` gives shapes without memory or initialisation.
     """
     # built without memory or random draws, then filled from the generator alone
     with torch.device("meta"):
         module = _layout(n_features, n_components, hidden_layer_sizes, activation,
                          image_shape, residual, variational, gaussian)
-    module.to_empty(device="cpu")
+    if torch.device(device).type == "meta":
+        return module
+    module.to_empty(device=device)
     return init_weights(module, torch.Generator() if generator is None else generator)
 
 
