@@ -2,7 +2,6 @@
 
 from numbers import Real
 
-import numpy as np
 import torch
 
 from ._base import _BaseAutoencoder

@@ -1,5 +1,5 @@
 """Device resolution (the only place that asks whether CUDA is available), and what goes
-with a device: RNG forking and seeding, CPU copies of state, out-of-memory advice."""
+with a device: CPU copies of state, out-of-memory advice."""
 
 import contextlib
 import copy
@@ -73,13 +73,6 @@ def loadable_precision(precision, device):
     return precision
 
 
-def fork_rng_devices(device):
-    """Devices whose RNG state ``torch.random.fork_rng`` must save and restore."""
-    if device.startswith("cuda"):
-        return [torch.device(device).index or 0]
-    return []
-
-
 def cpu_has_native_bfloat16():
     """Whether this CPU multiplies bfloat16 in hardware (AVX512-BF16 or AMX).
 
@@ -139,17 +132,6 @@ def cpu_copy(obj):
     if isinstance(obj, (list, tuple)):
         return type(obj)(cpu_copy(value) for value in obj)
     return copy.deepcopy(obj)
-
-
-@contextlib.contextmanager
-def seeded_rng(device, seed):
-    """A forked torch RNG (CPU, and ``device`` if CUDA) seeded with ``seed``: the caller's
-    random state is left as it was."""
-    with torch.random.fork_rng(devices=fork_rng_devices(device)):
-        torch.random.default_generator.manual_seed(seed)
-        if device.startswith("cuda"):
-            torch.cuda.manual_seed(seed)
-        yield
 
 
 @contextlib.contextmanager

@@ -7,7 +7,7 @@ weights, and units handled for raw data.
 import numpy as np
 import pytest
 import torch
-from conftest import Snapshot, initial_weights, make_arc, make_estimator, make_low_rank
+from conftest import Snapshot, initial_weights, make_arc, make_estimator
 from numpy.testing import assert_allclose
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA

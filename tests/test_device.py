@@ -10,7 +10,7 @@ from conftest import ESTIMATORS, make_estimator
 from numpy.testing import assert_allclose, assert_array_equal
 
 import sklearn_ae._device as _device
-from sklearn_ae._device import fork_rng_devices, loadable_device, resolve_device
+from sklearn_ae._device import loadable_device, resolve_device
 
 requires_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
@@ -75,11 +75,6 @@ def test_loadable_device_keeps_available_devices(one_cuda, device):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert loadable_device(device) == device
-
-
-@pytest.mark.parametrize("device, expected", [("cpu", []), ("cuda", [0]), ("cuda:2", [2])])
-def test_fork_rng_devices(device, expected):
-    assert fork_rng_devices(device) == expected
 
 
 # ---------------------------------------------------------- estimators

@@ -5,7 +5,6 @@ non-linear path, and the :class:`Autoencoder` container. Whole networks are asse
 :func:`~sklearn_ae.nn.build_network`.
 """
 
-import torch
 from torch import nn
 
 ACTIVATIONS = {
