@@ -22,7 +22,6 @@ from ._callbacks import kept_epoch, train, training_callbacks
 from ._compat import HasMethods, Interval, StrOptions, _fit_context, is_int
 from ._data import Scaler, column_stats, training_data, validation_indices, value_range
 from ._device import (
-    cpu_copy,
     loadable_device,
     loadable_precision,
     oom_advice,
@@ -32,6 +31,7 @@ from ._device import (
 from ._net import AutoencoderNet
 from ._restore import (
     FITTED_ATTRIBUTES,
+    Snapshot,
     check_fitted_attributes,
     check_history,
     check_module_state,
@@ -409,7 +409,7 @@ class _BaseAutoencoder(
         call, a warm-started network included.
         """
         continuing = hasattr(self, "net_") and (partial or self.warm_start)
-        before = _Snapshot(self, continuing)
+        before = Snapshot(self, continuing)
         try:
             self._fit_steps(X, partial, continuing)
         except BaseException:
@@ -882,36 +882,6 @@ class _BaseAutoencoder(
             if "net_" in self.__dict__:
                 self.net_.precision = self.precision_
 
-
-
-class _Snapshot:
-    """What a fit may change, to put back if it fails: the estimator's attributes and, for
-    a warm start, the net's settings, weights, optimizer state and history (the weights
-    as CPU copies, as the divergence guard keeps them)."""
-
-    def __init__(self, est, continuing):
-        self.attributes = dict(vars(est))
-        self.net = None
-        if continuing:
-            net = est.net_
-            self.net = (
-                dict(vars(net)),
-                cpu_copy(net.module_.state_dict()),
-                cpu_copy(net.optimizer_.state_dict()),
-                len(net.history),
-            )
-
-    def restore(self, est):
-        vars(est).clear()
-        vars(est).update(self.attributes)
-        if self.net is not None:
-            settings, module_state, optimizer_state, n_epochs = self.net
-            net = est.net_
-            vars(net).clear()
-            vars(net).update(settings)
-            net.module_.load_state_dict(module_state)
-            net.optimizer_.load_state_dict(optimizer_state)
-            del net.history[n_epochs:]
 
 
 def _ratio(residual, total):

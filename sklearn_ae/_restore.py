@@ -1,4 +1,5 @@
-"""What a saved model may declare, checked before anything is built from it.
+"""Putting an estimator's state back: from a saved file (checked before anything is
+built from it), or as it was before a fit that failed (:class:`Snapshot`).
 
 :func:`sklearn_ae.load` decodes a file into parameters, fitted attributes, weights and a
 history; the estimator's ``_from_saved`` checks them here: the fitted attributes against a
@@ -14,7 +15,7 @@ from numbers import Real
 import numpy as np
 import torch
 
-from ._device import is_concrete_device
+from ._device import cpu_copy, is_concrete_device
 
 
 # ------------------------------------------------------------------ value checks
@@ -210,3 +211,33 @@ def check_module_state(expected, module_state):
 def _short(value):
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+class Snapshot:
+    """What a fit may change, to put back if it fails: the estimator's attributes and, for
+    a warm start, the net's settings, weights, optimizer state and history (the weights
+    as CPU copies, as the divergence guard keeps them)."""
+
+    def __init__(self, est, continuing):
+        self.attributes = dict(vars(est))
+        self.net = None
+        if continuing:
+            net = est.net_
+            self.net = (
+                dict(vars(net)),
+                cpu_copy(net.module_.state_dict()),
+                cpu_copy(net.optimizer_.state_dict()),
+                len(net.history),
+            )
+
+    def restore(self, est):
+        vars(est).clear()
+        vars(est).update(self.attributes)
+        if self.net is not None:
+            settings, module_state, optimizer_state, n_epochs = self.net
+            net = est.net_
+            vars(net).clear()
+            vars(net).update(settings)
+            net.module_.load_state_dict(module_state)
+            net.optimizer_.load_state_dict(optimizer_state)
+            del net.history[n_epochs:]
