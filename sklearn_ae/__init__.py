@@ -6,18 +6,17 @@ in afterwards; ``losses.py`` and ``noise.py`` are pure tensor functions; ``_data
 the data plumbing (column statistics, chunked scaling, tensors or memmap streaming,
 minibatches, validation splits); ``_callbacks.py`` the training concerns as skorch callbacks
 (non-finite guard with complete-epoch recovery, early stopping that scores the start);
-``_device.py`` devices, CPU copies of state and out-of-memory advice; ``_net.py`` the skorch net
-(loss, precision, compile, the fit's own random streams, the ``penalty`` hook); ``_base.py``
-the private abstract
-``_BaseAutoencoder`` (validation, one ``_fit`` path, one parameter->net mapping, inference,
-rebuilding from a saved state); ``_restore.py`` what putting state back checks (a saved
-file's declared attributes and shapes, the snapshot a failed fit rolls back to);
-``_persistence.py`` the safe file format only;
-``evaluation.py`` the metrics shared by the CLI (``_cli.py``) and ``benchmarks/``. A new
-member is one file (see ``_contractive.py``): a subclass of ``_BaseAutoencoder`` with its
-``__init__``, parameter constraints and docstring, plus, where its objective differs, a small
-net subclass and at most one loss function in ``losses.py``; it registers itself for
-save/load, and the family-wide tests pick it up from ``__all__`` once it is exported here.
+``_device.py`` devices, CPU copies of state and out-of-memory advice; ``_net.py`` the skorch
+net (loss, precision, compile, the fit's own random streams, the ``penalty`` hook);
+``_base.py`` the private abstract ``_BaseAutoencoder`` (validation, one ``_fit`` path, one
+parameter->net mapping, inference, rebuilding from a saved state); ``_restore.py`` what
+putting state back checks (a saved file's declared attributes and shapes, the snapshot a
+failed fit rolls back to); ``_persistence.py`` the safe file format only; ``evaluation.py``
+the metrics shared by the CLI (``_cli.py``) and ``benchmarks/``. A new member is one file
+(see ``_contractive.py``): a subclass of ``_BaseAutoencoder`` with its ``__init__``,
+parameter constraints and docstring, plus, where its objective differs, a small net subclass
+and at most one loss function in ``losses.py``; it registers itself for save/load, and the
+family-wide tests pick it up from ``__all__`` once it is exported here.
 """
 
 from ._autoencoder import AutoencoderTransformer
