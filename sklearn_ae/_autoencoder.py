@@ -73,8 +73,11 @@ default="adamw"
     device : str, default="auto"
         ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
     random_state : int, RandomState instance or None, default=None
-        Controls initialisation, shuffling and the validation split. The fit runs on a
-        forked torch RNG, so torch's global random state is left as it was.
+        Seeds every random draw of a fit: the initial weights, the shuffling and the
+        validation split. ``None``: a fresh seed from the operating system. The fit draws
+        from generators of its own, never from torch's or numpy's global random state (both
+        are left as they were), so fits run in parallel threads give the results they give
+        run one after the other.
     verbose : int, default=0
         1 prints a table per epoch, 2 adds a progress bar.
     warm_start : bool, default=False
