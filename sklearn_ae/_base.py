@@ -79,6 +79,7 @@ class _BaseAutoencoder(
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
+        "lr_schedule": [StrOptions({"onecycle", "constant"})],
         "optimizer": [StrOptions(set(OPTIMIZERS)), HasMethods(["step", "zero_grad"])],
         "weight_decay": [Interval(Real, 0, None, closed="left"), None],
         "early_stopping": ["boolean"],
@@ -113,9 +114,10 @@ class _BaseAutoencoder(
         activation="relu",
         init="pca",
         loss="mse",
-        max_epochs=200,
+        max_epochs=60,
         batch_size=256,
-        lr=1e-3,
+        lr=5e-3,
+        lr_schedule="onecycle",
         optimizer="adamw",
         weight_decay=None,
         early_stopping=True,
@@ -133,7 +135,7 @@ class _BaseAutoencoder(
         sparsity_weight=0.1,
         sparsity_target=0.05,
         inference_batch_size=4096,
-        precision="float32",
+        precision="auto",
         compile=False,
     ):
         self.n_components = n_components
@@ -144,6 +146,7 @@ class _BaseAutoencoder(
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
+        self.lr_schedule = lr_schedule
         self.optimizer = optimizer
         self.weight_decay = weight_decay
         self.early_stopping = early_stopping
@@ -437,11 +440,14 @@ class _BaseAutoencoder(
         if self.early_stopping and not partial:
             valid_idx = validation_indices(X.shape[0], self.validation_fraction, rng)
         data, split = self._training_data(X, valid_idx, stream=not partial)
+        # partial_fit: one epoch at a constant rate (a schedule needs the training's length)
+        n_train = X.shape[0] - (0 if valid_idx is None else len(valid_idx))
+        steps = None if partial else -(-n_train // self.batch_size)
         if continuing:
-            self._configure_net(split, train_seed)
+            self._configure_net(split, train_seed, steps)
         else:
             module = self._build_module(data.start_rows(init_seed), init_seed)
-            self._initialize_net(module, split, train_seed)
+            self._initialize_net(module, split, train_seed, steps)
         self._train(data, epochs=1 if partial else None)
         self._record_history()
         self._record_explained_variance(X, valid_idx)
@@ -468,19 +474,24 @@ class _BaseAutoencoder(
             )
 
     # ------------------------------------------------------- parameters -> net
-    def _net_settings(self, train_split, seed=0):
+    def _net_settings(self, train_split, seed=0, steps_per_epoch=None):
         """Everything the net takes from the parameters but its module and optimizer: the
         one mapping used by a fresh fit, a warm start and loading. ``seed`` seeds the
-        fit's own random streams."""
-        early_stopping = None
+        fit's own random streams; ``steps_per_epoch`` (None for one partial_fit epoch)
+        sizes the learning-rate schedule."""
+        early_stopping = one_cycle = None
         if train_split is not None:
             early_stopping = {"patience": self.n_iter_no_change, "threshold": self.tol}
+        if self.lr_schedule == "onecycle" and steps_per_epoch:
+            one_cycle = {"max_lr": self.lr, "total_steps": self.max_epochs * steps_per_epoch}
         return {
             "max_epochs": self.max_epochs,
             "batch_size": self.batch_size,
             "lr": self.lr,
             "train_split": train_split,
-            "callbacks": training_callbacks(self.callbacks, self.verbose, early_stopping),
+            "callbacks": training_callbacks(
+                self.callbacks, self.verbose, early_stopping, one_cycle
+            ),
             "verbose": int(self.verbose),
             "precision": self.precision_,
             "train_compiled": self.compile,
@@ -503,19 +514,19 @@ class _BaseAutoencoder(
             params["optimizer__weight_decay"] = self.weight_decay_
         return {"optimizer": optimizer, **params}
 
-    def _make_net(self, module, train_split, seed=0):
+    def _make_net(self, module, train_split, seed=0, steps_per_epoch=None):
         return self._net_class(
             module,
             criterion=torch.nn.MSELoss,  # unused: get_loss computes the objective
             device=self.device_,
             **self._optimizer_params(),
-            **self._net_settings(train_split, seed),
+            **self._net_settings(train_split, seed, steps_per_epoch),
         )
 
-    def _initialize_net(self, module, train_split, seed):
+    def _initialize_net(self, module, train_split, seed, steps_per_epoch):
         """A new net for ``module`` as ``net_``, initialised (module on the device, the
         optimizer built)."""
-        self.net_ = self._make_net(module, train_split, seed)
+        self.net_ = self._make_net(module, train_split, seed, steps_per_epoch)
         advice = (
             f"{self.device_} ran out of memory while setting up the network "
             f"(hidden_layer_sizes={self.hidden_layer_sizes_}); use smaller layers, or fit "
@@ -524,10 +535,10 @@ class _BaseAutoencoder(
         with oom_advice(advice):
             self.net_.initialize()
 
-    def _configure_net(self, train_split, seed):
+    def _configure_net(self, train_split, seed, steps_per_epoch):
         """Point a fitted net at the parameters as they are now, for a warm start; the
         network, its optimizer (kind, fused or not) and the scaling stay as fitted."""
-        self.net_.set_params(**self._net_settings(train_split, seed))
+        self.net_.set_params(**self._net_settings(train_split, seed, steps_per_epoch))
         self.net_.initialize_callbacks()
         for group in self.net_.optimizer_.param_groups:
             group["lr"] = self.lr

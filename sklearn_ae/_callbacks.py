@@ -8,18 +8,28 @@ import re
 import sys
 
 from skorch import callbacks as skorch_callbacks
-from skorch.callbacks import Callback, EarlyStopping, ProgressBar
+from skorch.callbacks import Callback, EarlyStopping, LRScheduler, ProgressBar
+from torch.optim.lr_scheduler import OneCycleLR
 from skorch.utils import noop
 
 from ._compat import InvalidParameterError
 from ._device import cpu_copy
 
 
-def training_callbacks(user_callbacks, verbose, early_stopping=None):
+def training_callbacks(user_callbacks, verbose, early_stopping=None, one_cycle=None):
     """The named callbacks of one fit: the guard, a progress bar (``verbose >= 2``), early
-    stopping (``early_stopping``: a dict of ``patience`` and ``threshold``, or None), then
-    copies of the user's callbacks (a ``(name, callback)`` tuple keeps its name)."""
+    stopping (``early_stopping``: a dict of ``patience`` and ``threshold``, or None), the
+    learning-rate schedule (``one_cycle``: a dict of ``max_lr`` and ``total_steps``, or None
+    for a constant rate), then copies of the user's callbacks (a ``(name, callback)`` tuple
+    keeps its name)."""
     callbacks = [("non_finite_guard", StopOnNonFiniteLoss())]
+    if one_cycle is not None:
+        # warm-up over the first 30% of the steps from max_lr / 25, cosine annealing to
+        # max_lr / 25e4 (torch's defaults); no momentum cycling, so any optimizer works
+        schedule = LRScheduler(
+            policy=OneCycleLR, step_every="batch", cycle_momentum=False, **one_cycle
+        )
+        callbacks.append(("lr_schedule", schedule))
     if verbose and verbose >= 2:
         callbacks.append(("progress_bar", ProgressBar()))
     if early_stopping is not None:

@@ -172,7 +172,7 @@ def build_parser():
         type=_positive_int,
         default=None,
         metavar="N",
-        help="cap on the autoencoder's training epochs (default: the estimator's, 200; "
+        help="cap on the autoencoder's training epochs (default: the estimator's, 60; "
         "early stopping usually ends training sooner)",
     )
     sub.add_argument(

@@ -115,12 +115,22 @@ class DenoisingAutoencoder(_BaseAutoencoder):
         window of 11 pixels or the largest odd size that fits, 7 for 8x8; the small MSE
         term pins down the intensities SSIM is blind to in flat regions), computed in the
         original units with the training data's range as SSIM's data range.
-    max_epochs : int, default=200
-        Maximum number of passes over the training data.
+    max_epochs : int, default=60
+        Maximum number of passes over the training data; with ``lr_schedule="onecycle"``
+        also the length of the learning-rate schedule.
     batch_size : int, default=256
         Minibatch size for training.
-    lr : float, default=1e-3
-        Learning rate.
+    lr : float, default=5e-3
+        Learning rate: the peak of the one-cycle schedule, or the constant rate with
+        ``lr_schedule="constant"`` and in :meth:`partial_fit`.
+    lr_schedule : {"onecycle", "constant"}, default="onecycle"
+        ``"onecycle"``: in each :meth:`fit` the rate rises from ``lr / 25`` to ``lr`` over
+        the first 30% of the ``max_epochs`` epochs' steps, then anneals (cosine) to
+        ``lr / 250000`` (torch's ``OneCycleLR``; early stopping may end training sooner).
+        On the MNIST subset at 30 components it reaches a lower held-out error in 60
+        epochs than a constant rate in 200 (``docs/precision.md``). ``"constant"``: ``lr``
+        throughout (0.1.0's training, with ``lr=1e-3, max_epochs=200``). :meth:`partial_fit`
+        always trains at the constant ``lr``: a schedule needs the training's length.
     optimizer : {"adamw", "adam", "sgd", "rmsprop"} or torch optimizer class, \
 default="adamw"
         The optimizer.
@@ -189,7 +199,7 @@ default="adamw"
         :meth:`score_samples` and the other inference methods, independent of the training
         ``batch_size``. Outputs are written into one preallocated array, so peak memory is
         about input + output + one batch's intermediates.
-    precision : {"float32", "bfloat16", "float16", "auto"}, default="float32"
+    precision : {"float32", "bfloat16", "float16", "auto"}, default="auto"
         Training precision. ``"bfloat16"``: mixed precision (``torch.autocast``; weights
         and optimizer state stay float32, losses are computed in float32) with torch's
         fused optimizer step. ``"float16"``: autocast with gradient scaling, CUDA only.
@@ -197,7 +207,8 @@ default="adamw"
         bfloat16, or a CPU with AVX512-BF16 or AMX), float32 elsewhere. Inference runs in
         float32 whatever the training precision, and outputs stay float32. See
         ``docs/precision.md`` for speed and accuracy measured against float32. The value
-        used is ``precision_``.
+        used is ``precision_``; with the default ``"auto"``, seeded fits give slightly
+        different numbers on CPUs with and without native bfloat16.
     compile : bool, default=False
         Train through ``torch.compile`` (the forward pass of training batches; the first
         epoch pays the compilation, tens of seconds). Pays off on GPUs and for long fits;
@@ -290,9 +301,10 @@ default="adamw"
         activation="relu",
         init="pca",
         loss="mse",
-        max_epochs=200,
+        max_epochs=60,
         batch_size=256,
-        lr=1e-3,
+        lr=5e-3,
+        lr_schedule="onecycle",
         optimizer="adamw",
         weight_decay=None,
         early_stopping=True,
@@ -310,7 +322,7 @@ default="adamw"
         sparsity_weight=0.1,
         sparsity_target=0.05,
         inference_batch_size=4096,
-        precision="float32",
+        precision="auto",
         compile=False,
     ):
         super().__init__(
@@ -322,6 +334,7 @@ default="adamw"
             max_epochs=max_epochs,
             batch_size=batch_size,
             lr=lr,
+            lr_schedule=lr_schedule,
             optimizer=optimizer,
             weight_decay=weight_decay,
             early_stopping=early_stopping,

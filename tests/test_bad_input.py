@@ -347,6 +347,7 @@ COMMON_INVALID = [
     ("batch_size", -5),
     ("lr", -1),
     ("lr", 0),
+    ("lr_schedule", "cosine"),
     ("optimizer", "nope"),
     ("weight_decay", -1),
     ("early_stopping", "yes"),
