@@ -59,7 +59,7 @@ def estimator(precision, epochs, batch_size, seed, device, hidden=HIDDEN, defaul
     # the plain loop's training: random start, Adam without decay, no validation
     return AutoencoderTransformer(
         n_components=N_COMPONENTS, hidden_layer_sizes=hidden, init="random",
-        optimizer="adam", weight_decay=0.0, lr=LR, max_epochs=epochs,
+        optimizer="adam", weight_decay=0.0, lr=LR, lr_schedule="constant", max_epochs=epochs,
         batch_size=batch_size, early_stopping=False, precision=precision,
         device=device, random_state=seed,
     )

@@ -178,7 +178,7 @@ def make_estimator(max_epochs=1, n_components=N_COMPONENTS):
 
     return AutoencoderTransformer(
         n_components=n_components, hidden_layer_sizes=HIDDEN, max_epochs=max_epochs,
-        device="cpu", random_state=0,
+        precision="float32", device="cpu", random_state=0,
     )
 
 

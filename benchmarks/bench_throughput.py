@@ -93,6 +93,8 @@ def make_estimator(epochs, batch_size, seed, device):
         max_epochs=epochs,
         batch_size=batch_size,
         lr=LR,
+        lr_schedule="constant",  # the plain loop's constant rate, in float32
+        precision="float32",
         optimizer="adam",
         weight_decay=0.0,  # the plain loop has none
         early_stopping=False,
