@@ -5,6 +5,7 @@ non-linear path, and the :class:`Autoencoder` container. Whole networks are asse
 :func:`~sklearn_ae.nn.build_network`.
 """
 
+import torch
 from torch import nn
 
 ACTIVATIONS = {
@@ -52,22 +53,26 @@ def zero_layer(layer):
 
 
 class Residual(nn.Module):
-    """``linear(x) + nonlinear(x)``, with fixed input and output scales.
+    """``(linear(x / in_scale) + nonlinear(x / in_scale)) * out_scale``.
 
-    The scales are buffers so the learnable part works on unit-variance quantities whatever
-    the units of the codes are.
+    The scales are fixed buffers of ``in_size`` / ``out_size`` values (one per input or
+    output unit), so the learnable part works on unit-variance quantities whatever the units
+    of the codes are. A side without a size is the identity and costs nothing in the
+    forward pass; it keeps a buffer of one 1, the layout of saved models.
     """
 
-    def __init__(self, linear, nonlinear, in_scale, out_scale):
+    def __init__(self, linear, nonlinear, in_size=None, out_size=None):
         super().__init__()
         self.linear = linear
         self.nonlinear = nonlinear
-        self.register_buffer("in_scale", in_scale)
-        self.register_buffer("out_scale", out_scale)
+        self.scales_in, self.scales_out = in_size is not None, out_size is not None
+        self.register_buffer("in_scale", torch.ones(in_size or 1))
+        self.register_buffer("out_scale", torch.ones(out_size or 1))
 
     def forward(self, x):
-        u = x / self.in_scale
-        return (self.linear(u) + self.nonlinear(u)) * self.out_scale
+        u = x / self.in_scale if self.scales_in else x
+        y = self.linear(u) + self.nonlinear(u)
+        return y * self.out_scale if self.scales_out else y
 
 
 class Autoencoder(nn.Module):

@@ -115,11 +115,9 @@ def _layout(n_features, n_components, hidden_layer_sizes, activation, image_shap
     if residual:
         # a variational code is in the prior's units: no scales; a plain code gets one per
         # unit (the PCA scores' standard deviations)
-        code_scale = 1 if variational else n_components
-        encoder = Residual(enc_linear, encoder, in_scale=torch.ones(1),
-                           out_scale=torch.ones(code_scale))
-        decoder = Residual(dec_linear, decoder, in_scale=torch.ones(code_scale),
-                           out_scale=torch.ones(1))
+        code_size = None if variational else n_components
+        encoder = Residual(enc_linear, encoder, out_size=code_size)
+        decoder = Residual(dec_linear, decoder, in_size=code_size)
     if variational:
         return VariationalAutoencoder(encoder, decoder, n_components, 0.0 if gaussian else None)
     return Autoencoder(encoder, decoder)
