@@ -23,7 +23,9 @@ def training_callbacks(user_callbacks, verbose, early_stopping=None, one_cycle=N
     for a constant rate), then copies of the user's callbacks (a ``(name, callback)`` tuple
     keeps its name)."""
     callbacks = [("non_finite_guard", StopOnNonFiniteLoss())]
-    if one_cycle is not None:
+    user = _named_callbacks(user_callbacks)
+    if one_cycle is not None and not any(isinstance(cb, LRScheduler) for _, cb in user):
+        # (a learning-rate scheduler among the user's callbacks replaces this one)
         # warm-up over the first 30% of the steps from max_lr / 25, cosine annealing to
         # max_lr / 25e4 (torch's defaults); no momentum cycling, so any optimizer works
         schedule = LRScheduler(
@@ -38,16 +40,23 @@ def training_callbacks(user_callbacks, verbose, early_stopping=None, one_cycle=N
             sink=print if verbose else noop, **early_stopping,
         )
         callbacks.append(("early_stopping", stopper))
+    return callbacks + user
+
+
+def _named_callbacks(user_callbacks):
+    """Copies of the user's callbacks as ``(name, callback)`` pairs; InvalidParameterError
+    (scikit-learn's error for a bad parameter: a ValueError and a TypeError) for anything
+    else."""
+    named_callbacks = []
     for i, cb in enumerate(copy.deepcopy(user_callbacks) or []):
         named = cb if isinstance(cb, tuple) else (f"user_{i}", cb)
         if len(named) != 2 or not isinstance(named[0], str) or not _is_callback(named[1]):
-            # scikit-learn's error for a bad parameter: a ValueError and a TypeError
             raise InvalidParameterError(
                 "callbacks must be skorch callbacks or (name, callback) tuples; got "
                 f"{cb!r} in callbacks={user_callbacks!r}."
             )
-        callbacks.append(named)
-    return callbacks
+        named_callbacks.append(named)
+    return named_callbacks
 
 
 def _is_callback(obj):

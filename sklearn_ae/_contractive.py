@@ -86,7 +86,8 @@ class ContractiveAutoencoder(_BaseAutoencoder):
         On the MNIST subset at 30 components it reaches a lower held-out error in 60
         epochs than a constant rate in 200 (``docs/precision.md``). ``"constant"``: ``lr``
         throughout (0.1.0's training, with ``lr=1e-3, max_epochs=200``). :meth:`partial_fit`
-        always trains at the constant ``lr``: a schedule needs the training's length.
+        always trains at the constant ``lr``: a schedule needs the training's length. A
+        skorch ``LRScheduler`` in ``callbacks`` replaces the one-cycle schedule.
     optimizer : {"adamw", "adam", "sgd", "rmsprop"} or torch optimizer class, \
 default="adamw"
         The optimizer.

@@ -513,3 +513,64 @@ def test_warm_start_trains_with_the_parameters_set_after_fit(Estimator, X_small)
     assert est.n_iter_ == 5
     assert est.net_.optimizer_.param_groups[0]["lr"] == 0.005
     assert est.net_.history[-1, "train_batch_count"] == -(-60 // 7)
+
+
+# ---------------------------------------------------------- learning-rate schedule
+class _LearningRates(Callback):
+    """Records the optimizer's learning rate at every training batch."""
+
+    def __init__(self):
+        self.rates = []
+
+    def on_batch_begin(self, net, training=False, **kwargs):
+        if training:
+            self.rates.append(net.optimizer_.param_groups[0]["lr"])
+
+
+def _rates(est):
+    (recorder,) = [cb for _, cb in est.net_.callbacks_ if isinstance(cb, _LearningRates)]
+    return np.array(recorder.rates)
+
+
+@each_estimator
+def test_one_cycle_schedule_warms_up_to_lr_then_anneals(Estimator, X_small):
+    est = make_estimator(
+        Estimator, lr=0.01, lr_schedule="onecycle", max_epochs=10, early_stopping=False,
+        callbacks=[_LearningRates()],
+    ).fit(X_small)
+    rates = _rates(est)
+    assert len(rates) == 10 * -(-60 // 32)  # every step of the cycle
+    peak = int(np.argmax(rates))
+    assert rates[0] == pytest.approx(0.01 / 25) and rates.max() == pytest.approx(0.01)
+    assert 0.2 * len(rates) < peak < 0.4 * len(rates)  # the warm-up is 30% of the steps
+    assert np.all(np.diff(rates[: peak + 1]) > 0) and np.all(np.diff(rates[peak:]) < 0)
+    assert rates[-1] < 0.01 / 1000
+
+
+def test_partial_fit_and_constant_schedule_train_at_lr(X_small):
+    for est in (
+        make_estimator(AutoencoderTransformer, lr=0.01, lr_schedule="onecycle",
+                       callbacks=[_LearningRates()]).partial_fit(X_small),
+        make_estimator(AutoencoderTransformer, lr=0.01, lr_schedule="constant",
+                       callbacks=[_LearningRates()]).fit(X_small),
+    ):
+        assert np.all(_rates(est) == 0.01)
+
+
+def test_a_user_lr_scheduler_replaces_the_one_cycle_schedule(X_small):
+    from torch.optim.lr_scheduler import StepLR
+
+    est = make_estimator(
+        AutoencoderTransformer, lr=0.01, lr_schedule="onecycle", early_stopping=False,
+        callbacks=[LRScheduler(policy=StepLR, step_size=1, gamma=0.5), _LearningRates()],
+    ).fit(X_small)
+    assert "lr_schedule" not in dict(est.net_.callbacks_)
+    per_epoch = _rates(est).reshape(3, -1)[:, 0]
+    assert per_epoch == pytest.approx([0.01, 0.005, 0.0025])
+
+
+@each_estimator
+def test_defaults_are_the_fast_training_regime(Estimator):
+    params = Estimator().get_params()
+    assert (params["lr"], params["lr_schedule"], params["max_epochs"]) == (5e-3, "onecycle", 60)
+    assert params["precision"] == "auto"
