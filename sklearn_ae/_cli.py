@@ -358,6 +358,8 @@ def _load_labels(path, n_samples):
 
 
 def _check_class_labels(y, source):
+    if np.asarray(y).dtype.kind == "f" and not np.all(np.isfinite(y)):
+        raise CLIError(f"labels from {source} have missing values")
     try:
         kind = type_of_target(y)
     except ValueError as exc:
@@ -377,78 +379,103 @@ def _existing_file(path, option):
     return path
 
 
-def load_data(args):
-    """The :class:`Dataset` named by ``--data`` (and ``--labels`` / ``--label-column``)."""
-    spec = args.data
-    builtin = spec.lower() in ("mnist", "digits")
-    if builtin and (args.labels or args.label_column):
+def _reject_labels_for_builtin(args):
+    """``--labels`` / ``--label-column`` make no sense for mnist and digits."""
+    if args.data.lower() in ("mnist", "digits") and (args.labels or args.label_column):
         option = "--labels" if args.labels else "--label-column"
-        raise CLIError(f"{option} applies to a .npy/.csv --data; {spec} has its own labels")
-    test_size = 0.2 if args.test_size is None else args.test_size
+        raise CLIError(
+            f"{option} applies to a .npy/.csv --data; {args.data} has its own labels"
+        )
 
-    if spec.lower() == "mnist":
-        X_train, X_test, y_train, y_test = load_mnist_split()
-        split = f"fixed: first {len(X_train)} rows train, last {len(X_test)} test"
-        return Dataset("mnist", X_train, X_test, y_train, y_test, split=split)
 
-    if spec.lower() == "digits":
-        X, y = load_digits(return_X_y=True)
-        name = "digits"
+def _load_mnist():
+    X_train, X_test, y_train, y_test = load_mnist_split()
+    split = f"fixed: first {len(X_train)} rows train, last {len(X_test)} test"
+    return Dataset("mnist", X_train, X_test, y_train, y_test, split=split)
+
+
+def _load_npy_features(path):
+    """The 2-d, finite, float array of a .npy ``--data`` file."""
+    X = _load_npy(path, "data")
+    if X.ndim != 2:
+        hint = (
+            "; for one feature, save X.reshape(-1, 1)"
+            if X.ndim == 1
+            else "; flatten it, e.g. X.reshape(len(X), -1)"
+        )
+        raise CLIError(
+            f"{path} holds a {X.ndim}-d array of shape {X.shape}; expected a 2-d "
+            f"array (n_samples, n_features){hint}"
+        )
+    X = X.astype(np.float32 if X.dtype == np.float32 else np.float64)
+    _check_finite(X, path)
+    return X
+
+
+def _load_csv_features(path, label_column):
+    """``(X, y, source)`` of a .csv ``--data`` file; ``y`` is None without a label column."""
+    df = _read_csv(path)
+    y = source = None
+    if label_column is not None:
+        column = _pick_column(df, label_column, path)
+        y = df[column].to_numpy()
+        df = df.drop(columns=[column])
+        if df.shape[1] == 0:
+            raise CLIError(f"{path} has no feature columns besides {column!r}")
+        source = f"column {column!r}"
+    return _numeric_matrix(df, path), y, source
+
+
+def _load_file(args):
+    """``(X, y, name)`` of a .npy/.csv ``--data``, with its labels where given."""
+    path = Path(args.data)
+    suffix = path.suffix.lower()
+    if suffix not in (".npy", ".csv"):
+        raise CLIError(
+            f"--data {args.data}: expected mnist, digits, or a path to a .npy or .csv file"
+        )
+    path = _existing_file(path, "--data")
+    if suffix == ".npy":
+        if args.label_column:
+            raise CLIError("--label-column applies to a .csv --data; use --labels")
+        X, y, source = _load_npy_features(path), None, None
     else:
-        path = Path(spec)
-        suffix = path.suffix.lower()
-        if suffix not in (".npy", ".csv"):
-            raise CLIError(
-                f"--data {spec}: expected mnist, digits, or a path to a .npy or .csv file"
-            )
-        path = _existing_file(path, "--data")
-        y = None
-        if suffix == ".npy":
-            if args.label_column:
-                raise CLIError("--label-column applies to a .csv --data; use --labels")
-            X = _load_npy(path, "data")
-            if X.ndim != 2:
-                hint = (
-                    "; for one feature, save X.reshape(-1, 1)"
-                    if X.ndim == 1
-                    else "; flatten it, e.g. X.reshape(len(X), -1)"
-                )
-                raise CLIError(
-                    f"{path} holds a {X.ndim}-d array of shape {X.shape}; expected a 2-d "
-                    f"array (n_samples, n_features){hint}"
-                )
-            X = X.astype(np.float32 if X.dtype == np.float32 else np.float64)
-            _check_finite(X, path)
-        else:
-            df = _read_csv(path)
-            if args.label_column is not None:
-                column = _pick_column(df, args.label_column, path)
-                y = df[column].to_numpy()
-                df = df.drop(columns=[column])
-                if df.shape[1] == 0:
-                    raise CLIError(f"{path} has no feature columns besides {column!r}")
-                source = f"column {column!r}"
-            X = _numeric_matrix(df, path)
-        if args.labels:
-            y = _load_labels(args.labels, X.shape[0])
-            source = args.labels
-        if y is not None:
-            if np.asarray(y).dtype.kind == "f" and not np.all(np.isfinite(y)):
-                raise CLIError(f"labels from {source} have missing values")
-            _check_class_labels(y, source)
-        name = str(path)
+        X, y, source = _load_csv_features(path, args.label_column)
+    if args.labels:
+        y = _load_labels(args.labels, X.shape[0])
+        source = args.labels
+    if y is not None:
+        _check_class_labels(y, source)
+    return X, y, str(path)
 
+
+def _split(name, X, y, test_size, random_state):
+    """A :class:`Dataset` from ``train_test_split`` of ``X`` (and ``y``)."""
     if X.shape[0] < 3:
         raise CLIError(f"{name} has {X.shape[0]} rows; need at least 3 to train and test")
     arrays = (X,) if y is None else (X, y)
     try:
-        parts = train_test_split(*arrays, test_size=test_size, random_state=args.random_state)
+        parts = train_test_split(*arrays, test_size=test_size, random_state=random_state)
     except ValueError as exc:
         raise CLIError(f"cannot split {name} with --test-size {test_size}: {exc}")
-    split = f"train_test_split(test_size={test_size}, random_state={args.random_state})"
+    split = f"train_test_split(test_size={test_size}, random_state={random_state})"
     if y is None:
         return Dataset(name, parts[0], parts[1], split=split)
     return Dataset(name, parts[0], parts[1], parts[2], parts[3], split=split)
+
+
+def load_data(args):
+    """The :class:`Dataset` named by ``--data`` (and ``--labels`` / ``--label-column``)."""
+    _reject_labels_for_builtin(args)
+    test_size = 0.2 if args.test_size is None else args.test_size
+    if args.data.lower() == "mnist":
+        return _load_mnist()
+    if args.data.lower() == "digits":
+        X, y = load_digits(return_X_y=True)
+        name = "digits"
+    else:
+        X, y, name = _load_file(args)
+    return _split(name, X, y, test_size, args.random_state)
 
 
 # ---------------------------------------------------------------------------- compare
@@ -465,6 +492,72 @@ class _EpochProgress(Callback):
     def on_epoch_end(self, net, **kwargs):
         row = net.history[-1]
         self.on_epoch(row["epoch"], row.get("valid_loss"))
+
+
+def _make_models(n_components, max_epochs, device, random_state, verbose):
+    """Unfitted ``(pca, autoencoder)`` at the same ``n_components``."""
+    params = {
+        "n_components": n_components,
+        "device": device,
+        "random_state": random_state,
+        "verbose": 2 if verbose else 0,
+    }
+    if max_epochs is not None:
+        params["max_epochs"] = max_epochs
+    ae = AutoencoderTransformer(**params)
+    pca = PCA(n_components=n_components, random_state=random_state)
+    return pca, ae
+
+
+def _report_epochs_to(bar, ae):
+    """Make each training epoch of ``ae`` advance ``bar`` by one step."""
+
+    def on_epoch(epoch, valid_loss):
+        bar.update(1)
+        if valid_loss is not None:
+            bar.set_postfix_str(f"epoch {epoch}, valid loss {valid_loss:.4g}")
+
+    ae.set_params(callbacks=[_EpochProgress(on_epoch)])
+
+
+def _timed_fit(model, X):
+    """Fit ``model`` on ``X``; returns the seconds it took."""
+    start = time.perf_counter()
+    model.fit(X)
+    return time.perf_counter() - start
+
+
+def _measure(model, data, fit_time):
+    """Held-out MSE, kNN accuracy (None without labels) and fit time of a fitted model."""
+    knn = None
+    if data.has_labels:
+        Z_train = model.transform(data.X_train)
+        Z_test = model.transform(data.X_test)
+        knn = knn_accuracy(Z_train, data.y_train, Z_test, data.y_test)
+    return {
+        "test_mse": reconstruction_mse(model, data.X_test),
+        "knn_accuracy": knn,
+        "fit_time_s": fit_time,
+    }
+
+
+def _fit_and_measure(pca, ae, data, bar):
+    """Fit both models on the training split and measure them, walking ``bar``."""
+    fit_times = {"pca": _timed_fit(pca, data.X_train)}
+    bar.update(1)
+    bar.set_description("autoencoder")
+    fit_times["autoencoder"] = _timed_fit(ae, data.X_train)
+    # early stopping ends the epoch before this bar hears of the last one
+    bar.update(ae.max_epochs + 1 - bar.n)
+    bar.set_postfix_str(f"{ae.n_iter_} epochs, kept epoch {ae.best_epoch_}")
+    bar.set_description("evaluating")
+    results = {
+        key: _measure(model, data, fit_times[key])
+        for key, model in (("pca", pca), ("autoencoder", ae))
+    }
+    bar.update(1)
+    bar.set_description("done")
+    return results
 
 
 def compare(
@@ -484,59 +577,17 @@ def compare(
     ``fit_time_s``; the autoencoder's also holds ``n_iter``, ``best_epoch``,
     ``max_epochs`` and ``device``.
     """
-    params = {
-        "n_components": n_components,
-        "device": device,
-        "random_state": random_state,
-        "verbose": 2 if verbose else 0,
-    }
-    if max_epochs is not None:
-        params["max_epochs"] = max_epochs
-    ae = AutoencoderTransformer(**params)
-    pca = PCA(n_components=n_components, random_state=random_state)
+    pca, ae = _make_models(n_components, max_epochs, device, random_state, verbose)
     max_epochs = ae.max_epochs
-
     # one step for PCA, one per epoch of the autoencoder (at most max_epochs: early
     # stopping skips the rest), one for the evaluation
     bar = tqdm(
         total=max_epochs + 2, desc="PCA", unit="step", disable=not progress, file=sys.stderr
     )
-
-    def on_epoch(epoch, valid_loss):
-        bar.update(1)
-        if valid_loss is not None:
-            bar.set_postfix_str(f"epoch {epoch}, valid loss {valid_loss:.4g}")
-
     if progress:
-        ae.set_params(callbacks=[_EpochProgress(on_epoch)])
+        _report_epochs_to(bar, ae)
     try:
-        fit_times = {}
-        start = time.perf_counter()
-        pca.fit(data.X_train)
-        fit_times["pca"] = time.perf_counter() - start
-        bar.update(1)
-        bar.set_description("autoencoder")
-        start = time.perf_counter()
-        ae.fit(data.X_train)
-        fit_times["autoencoder"] = time.perf_counter() - start
-        # early stopping ends the epoch before this bar hears of the last one
-        bar.update(max_epochs + 1 - bar.n)
-        bar.set_postfix_str(f"{ae.n_iter_} epochs, kept epoch {ae.best_epoch_}")
-        bar.set_description("evaluating")
-        results = {}
-        for key, model in (("pca", pca), ("autoencoder", ae)):
-            knn = None
-            if data.has_labels:
-                Z_train = model.transform(data.X_train)
-                Z_test = model.transform(data.X_test)
-                knn = knn_accuracy(Z_train, data.y_train, Z_test, data.y_test)
-            results[key] = {
-                "test_mse": reconstruction_mse(model, data.X_test),
-                "knn_accuracy": knn,
-                "fit_time_s": fit_times[key],
-            }
-        bar.update(1)
-        bar.set_description("done")
+        results = _fit_and_measure(pca, ae, data, bar)
     finally:
         bar.close()
     pca_mse = results["pca"]["test_mse"]
@@ -593,61 +644,84 @@ def _times(ratio):
     return f"{ratio:.2g}x" if ratio < 1 else f"{ratio:.1f}x"
 
 
-def verdict(results, n_components):
-    """One paragraph stating what the numbers say; nothing in it is decided in advance."""
-    pca, ae = results["pca"], results["autoencoder"]
+def _error_clause(pca, ae, n_components):
+    """How the autoencoder's held-out error compares with PCA's (no full stop)."""
     ratio = ae["ratio_to_pca"]
     k = f"{n_components} component{'s' if n_components != 1 else ''}"
     mse = f"(test MSE {ae['test_mse']:.4g} vs {pca['test_mse']:.4g})"
     if ratio is None:
-        error = f"PCA reconstructs the held-out data perfectly at {k}, so there is nothing to gain"
-    elif abs(ratio - 1) < 0.005:
-        error = f"The autoencoder reconstructs held-out data as well as PCA at {k} {mse}"
-    else:
-        error = (
-            f"The autoencoder reconstructs held-out data with {ratio:.2f}x PCA's error at "
-            f"{k} {mse}"
-        )
+        return f"PCA reconstructs the held-out data perfectly at {k}, so there is nothing to gain"
+    if abs(ratio - 1) < 0.005:
+        return f"The autoencoder reconstructs held-out data as well as PCA at {k} {mse}"
+    return (
+        f"The autoencoder reconstructs held-out data with {ratio:.2f}x PCA's error at "
+        f"{k} {mse}"
+    )
+
+
+def _cost_clause(pca, ae):
+    """The autoencoder's fit time, relative to PCA's where that is measurable."""
     if pca["fit_time_s"] > 0:
         time_ratio = ae["fit_time_s"] / pca["fit_time_s"]
-        cost = (
+        return (
             f", at {_times(time_ratio)} the fit time ({_seconds(ae['fit_time_s'])} s vs "
             f"{_seconds(pca['fit_time_s'])} s)."
         )
-    else:
-        cost = f", in {_seconds(ae['fit_time_s'])} s of fitting."
-    sentences = [error + cost]
+    return f", in {_seconds(ae['fit_time_s'])} s of fitting."
 
-    if ae["knn_accuracy"] is not None:
-        a, p = ae["knn_accuracy"], pca["knn_accuracy"]
-        if a > p:
-            rel = "higher than"
-        elif a < p:
-            rel = "lower than"
-        else:
-            rel = "the same as"
-        sentences.append(
-            f"The kNN-{KNN_NEIGHBORS} accuracy of its codes is {a:.3f}, {rel} PCA's {p:.3f}."
-        )
+
+def _knn_sentence(pca, ae):
+    """The kNN accuracies compared; None without labels."""
+    if ae["knn_accuracy"] is None:
+        return None
+    a, p = ae["knn_accuracy"], pca["knn_accuracy"]
+    if a > p:
+        rel = "higher than"
+    elif a < p:
+        rel = "lower than"
+    else:
+        rel = "the same as"
+    return f"The kNN-{KNN_NEIGHBORS} accuracy of its codes is {a:.3f}, {rel} PCA's {p:.3f}."
+
+
+def _training_sentence(ae):
+    """What early stopping did, where it says something; else None."""
     if ae["best_epoch"] == 0:
-        sentences.append(
+        return (
             "Early stopping kept the untrained model, which is PCA itself: training did "
             "not lower the validation error."
         )
-    elif ae["n_iter"] >= ae["max_epochs"] and ae["best_epoch"] == ae["n_iter"]:
-        sentences.append(
+    if ae["n_iter"] >= ae["max_epochs"] and ae["best_epoch"] == ae["n_iter"]:
+        return (
             f"Training was still improving when it reached max_epochs={ae['max_epochs']}; "
             "more epochs may lower the error further."
         )
-    if ratio is not None and ratio < 0.995:
-        sentences.append(
+    return None
+
+
+def _advice_sentence(ratio):
+    """Which method to use, from the ratio of the errors; None when PCA is exact."""
+    if ratio is None:
+        return None
+    if ratio < 0.995:
+        return (
             f"Use the autoencoder if cutting the reconstruction error by "
             f"{100 * (1 - ratio):.0f}% is worth that training time; otherwise PCA is the "
             "simpler choice."
         )
-    elif ratio is not None:
-        sentences.append("On this data PCA is the better choice: as good or better, and faster.")
-    return " ".join(sentences)
+    return "On this data PCA is the better choice: as good or better, and faster."
+
+
+def verdict(results, n_components):
+    """One paragraph stating what the numbers say; nothing in it is decided in advance."""
+    pca, ae = results["pca"], results["autoencoder"]
+    sentences = [
+        _error_clause(pca, ae, n_components) + _cost_clause(pca, ae),
+        _knn_sentence(pca, ae),
+        _training_sentence(ae),
+        _advice_sentence(ae["ratio_to_pca"]),
+    ]
+    return " ".join(s for s in sentences if s is not None)
 
 
 def _json_safe(value):
@@ -661,48 +735,42 @@ def _json_safe(value):
     return value
 
 
-def run_compare(args, argv):
-    """The ``compare`` command; returns the exit status."""
+def _resolve_device(name):
     try:
-        device = resolve_device(args.device)
+        return resolve_device(name)
     except ValueError as exc:
         raise CLIError(f"--device: {exc}")
-    if args.output:
-        parent = Path(args.output).resolve().parent
-        # check now rather than lose a long run to a typo in the path
-        if not parent.is_dir():
-            raise CLIError(f"--output {args.output}: directory {parent} does not exist")
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    data = load_data(args)
-    info = data.describe()
+
+
+def _check_output_dir(output):
+    parent = Path(output).resolve().parent
+    # check now rather than lose a long run to a typo in the path
+    if not parent.is_dir():
+        raise CLIError(f"--output {output}: directory {parent} does not exist")
+
+
+def _check_n_components(n_components, data, info):
     n_max = min(info["n_train"], info["n_features"])
-    if args.n_components > n_max:
+    if n_components > n_max:
         raise CLIError(
-            f"--n-components {args.n_components} is more than PCA can fit on {data.name}: "
+            f"--n-components {n_components} is more than PCA can fit on {data.name}: "
             f"at most min(n_train={info['n_train']}, n_features={info['n_features']}) = {n_max}"
         )
-    if args.data.lower() == "mnist" and args.test_size is not None:
-        print("note: --test-size is ignored for mnist, which has a fixed split", file=sys.stderr)
 
+
+def _print_data_line(data, info, n_components, device):
     labels = "with labels" if data.has_labels else "no labels"
     print(
         f"Data: {data.name}, {info['n_samples']} samples x {info['n_features']} features "
         f"({info['n_train']} train / {info['n_test']} test, {labels}); "
-        f"n_components={args.n_components}, device={device}",
+        f"n_components={n_components}, device={device}",
         flush=True,
     )
-    results = compare(
-        data,
-        n_components=args.n_components,
-        max_epochs=args.max_epochs,
-        device=args.device,
-        random_state=args.random_state,
-        verbose=args.verbose,
-        progress=not args.no_progress,
-    )
+
+
+def _print_report(results, text):
+    """The table, the autoencoder's training summary and the verdict, on stdout."""
     ae = results["autoencoder"]
-    text = verdict(results, args.n_components)
     print()
     print(format_table(results))
     print()
@@ -712,20 +780,51 @@ def run_compare(args, argv):
     )
     print()
     print(text)
+
+
+def _write_json(args, argv, info, results, text, device):
+    report = {
+        "command": ["sklearn-ae", *argv],
+        "data": info,
+        "n_components": args.n_components,
+        "random_state": args.random_state,
+        "results": results,
+        "verdict": text,
+        "environment": environment(device),
+    }
+    with open(args.output, "w") as f:
+        json.dump(_json_safe(report), f, indent=2)
+        f.write("\n")
+    print(f"\nResults written to {args.output}")
+
+
+def run_compare(args, argv):
+    """The ``compare`` command; returns the exit status."""
+    device = _resolve_device(args.device)
     if args.output:
-        report = {
-            "command": ["sklearn-ae", *argv],
-            "data": info,
-            "n_components": args.n_components,
-            "random_state": args.random_state,
-            "results": results,
-            "verdict": text,
-            "environment": environment(device),
-        }
-        with open(args.output, "w") as f:
-            json.dump(_json_safe(report), f, indent=2)
-            f.write("\n")
-        print(f"\nResults written to {args.output}")
+        _check_output_dir(args.output)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    data = load_data(args)
+    info = data.describe()
+    _check_n_components(args.n_components, data, info)
+    if args.data.lower() == "mnist" and args.test_size is not None:
+        print("note: --test-size is ignored for mnist, which has a fixed split", file=sys.stderr)
+
+    _print_data_line(data, info, args.n_components, device)
+    results = compare(
+        data,
+        n_components=args.n_components,
+        max_epochs=args.max_epochs,
+        device=args.device,
+        random_state=args.random_state,
+        verbose=args.verbose,
+        progress=not args.no_progress,
+    )
+    text = verdict(results, args.n_components)
+    _print_report(results, text)
+    if args.output:
+        _write_json(args, argv, info, results, text, device)
     return 0
 
 
