@@ -20,9 +20,9 @@ class DenoisingNet(AutoencoderNet):
         Corruption of the inputs in training steps only (targets stay clean), at
         ``noise_level``; ``noise_low`` / ``noise_high`` / ``noise_fill`` (scalars or one value
         per feature) are passed to :func:`~sklearn_ae.noise.corrupt`. Training noise comes
-        from the fit's ``device_rng_``; the validation rows are corrupted once, the same at
-        every epoch (a generator seeded from ``random_seed``), so that the validation loss
-        measures denoising with the same noise throughout.
+        from the fit's ``device_rng_``. The validation loss is the mean of the loss of
+        denoising the validation rows, corrupted once and the same at every epoch (a
+        generator seeded from ``random_seed``), and the loss of reconstructing them clean.
     """
 
     def __init__(self, module, *args, noise="gaussian", noise_level=0.0, noise_low=None,
@@ -51,10 +51,14 @@ class DenoisingNet(AutoencoderNet):
     def get_split_datasets(self, X, y=None, **fit_params):
         train, valid = super().get_split_datasets(X, y, **fit_params)
         if valid is not None and len(valid):
-            # one fixed corruption of the validation rows (the same at every call, also the
-            # one early stopping scores the untrained model on), from its own generator
+            # the validation rows twice: once with one fixed corruption (the same at every
+            # call, also the one early stopping scores the untrained model on, from its own
+            # generator), once clean. The validation loss is then the mean of the denoising
+            # and the clean reconstruction losses, so early stopping never keeps a model
+            # that denoises better but reconstructs clean data worse than the PCA start
             gen = torch.Generator(device=valid.X.device).manual_seed(self.random_seed + 1)
-            valid = TensorData(self.corrupt(valid.X, generator=gen), valid.y)
+            noisy = self.corrupt(valid.X, generator=gen)
+            valid = TensorData(torch.cat([noisy, valid.X]), torch.cat([valid.y, valid.y]))
         return train, valid
 
 
@@ -144,8 +148,9 @@ default="adamw"
     early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the data, stop when its loss has not improved
         for ``n_iter_no_change`` epochs, and keep the best weights seen (the untrained
-        state, e.g. the PCA start, included). The validation rows are corrupted once, with
-        the same noise at every epoch, so early stopping judges denoising.
+        state, e.g. the PCA start, included). The validation loss is the mean of two: the
+        loss of denoising the validation rows, corrupted once with the same noise at every
+        epoch, and the loss of reconstructing them clean, so early stopping judges both.
     validation_fraction : float, default=0.1
         Fraction of the training data held out for early stopping.
     n_iter_no_change : int, default=30

@@ -3,6 +3,7 @@ deterministic inference, reproducible noise."""
 
 import numpy as np
 import pytest
+import torch
 from conftest import make_estimator
 from numpy.testing import assert_allclose, assert_array_equal
 from skorch.callbacks import Callback
@@ -132,3 +133,23 @@ def test_fraction_above_one_is_rejected(noise):
 def test_unknown_noise_is_rejected():
     with pytest.raises(ValueError, match="'speckle'"):
         make_estimator(DenoisingAutoencoder, noise="speckle").fit(_digits(30))
+
+
+def test_validation_loss_is_the_mean_of_denoising_and_clean_reconstruction():
+    X = np.random.RandomState(0).rand(100, 6)
+    est = make_estimator(DenoisingAutoencoder, noise="masking", max_epochs=2).fit(X)
+    net = est.net_
+    train, valid = net.get_split_datasets(
+        net.get_dataset(torch.as_tensor(((X - est.mean_) / est.scale_).astype(np.float32)))
+    )
+    half = len(valid) // 2
+    noisy, clean = valid.X[:half], valid.X[half:]
+    assert torch.equal(clean, valid.y[half:]) and torch.equal(valid.y[:half], clean)
+    assert (noisy == clean).float().mean() < 1  # some entries switched off
+    net.module_.eval()
+    with torch.no_grad():
+        expected = 0.5 * (
+            torch.mean((net.module_(noisy)[0] - clean) ** 2)
+            + torch.mean((net.module_(clean)[0] - clean) ** 2)
+        )
+    assert net.evaluate_loss(valid) == pytest.approx(expected.item(), rel=1e-5)
