@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._callbacks import kept_epoch, train, training_callbacks
 from ._compat import HasMethods, Interval, StrOptions, _fit_context, is_int
-from ._data import Scaler, column_stats, training_data, validation_indices, value_range
+from ._data import Scaler, TensorBatches, column_stats, training_data, validation_indices, value_range
 from ._device import (
     loadable_device,
     loadable_precision,
@@ -450,7 +450,7 @@ class _BaseAutoencoder(
             self._initialize_net(module, split, train_seed, steps)
         self._train(data, epochs=1 if partial else None)
         self._record_history()
-        self._record_explained_variance(X, valid_idx)
+        self._record_explained_variance(data, split)
 
     def _fit_rng(self):
         """The fit's numpy RandomState: ``random_state``'s, or, for None, a fresh one from
@@ -579,28 +579,38 @@ class _BaseAutoencoder(
                 [row.get("valid_loss", np.nan) for row in history], dtype=float
             )
 
-    def _record_explained_variance(self, X, valid_idx):
-        """Fraction of variance reconstructed, comparable with PCA's
-        ``explained_variance_ratio_.sum()`` (1 - residual SS / total SS around ``mean_``)."""
-        # one inference pass over all rows, split afterwards: this runs at the end of every
-        # fit, so it is kept to a fraction of one epoch's cost
-        def sums(module, x, rows):
-            recon = self._decode_output(module(x)[0].float().cpu().numpy())
-            rows = np.asarray(rows, dtype=np.float64)
-            return np.c_[
-                np.sum(np.square(rows - recon), axis=1),
-                np.sum(np.square(rows - self.mean_), axis=1),
-            ]
-
-        per_row = self._map_batches(X, sums, (2,), dtype=np.float64)
-        residual, total = per_row[:, 0], per_row[:, 1]
-        train_mask = np.ones(X.shape[0], dtype=bool)
-        if valid_idx is not None:
-            train_mask[valid_idx] = False
-        self.train_explained_variance_ratio_ = _ratio(residual[train_mask], total[train_mask])
+    def _record_explained_variance(self, data, split):
+        """Fraction of variance reconstructed on the training and the validation rows,
+        comparable with PCA's ``explained_variance_ratio_.sum()``."""
+        train, valid = (data, None) if split is None else split(data)
+        self.train_explained_variance_ratio_ = self._explained_variance(train)
         self.validation_explained_variance_ratio_ = (
-            None if valid_idx is None else _ratio(residual[~train_mask], total[~train_mask])
+            None if valid is None else self._explained_variance(valid)
         )
+
+    def _explained_variance(self, dataset):
+        """``1 - residual SS / total SS around mean_`` of the training tensors, one inference
+        pass on the device in the net's own target space.
+
+        It runs at the end of every fit, so it reuses the tensors training sliced its batches
+        from (no rescaling, no float64 copy of the data). With ``loss="mse"`` the targets are
+        the scaled rows: ``mean_`` is 0 there and the global ``scale_`` cancels in the ratio;
+        with ``loss="bce"`` they are the rows themselves and the output is mapped through the
+        sigmoid, as :meth:`inverse_transform` does.
+        """
+        module = self.net_.module_
+        module.eval()
+        bce = self.loss == "bce"
+        centre = torch.as_tensor(self.mean_, dtype=torch.float32, device=self.device_)
+        residual = total = 0.0
+        with oom_advice(self._inference_oom_advice()), torch.inference_mode():
+            for x, target in TensorBatches(dataset, int(self.inference_batch_size), False):
+                out = module(x)[0].float()
+                recon = torch.sigmoid(out) if bce else out
+                deviation = target - centre if bce else target
+                residual += float(torch.sum(torch.square(target - recon), dtype=torch.float64))
+                total += float(torch.sum(torch.square(deviation), dtype=torch.float64))
+        return _ratio(residual, total)
 
     @property
     def history_(self):
@@ -623,12 +633,7 @@ class _BaseAutoencoder(
         n, step = A.shape[0], int(self.inference_batch_size)
         out = np.empty((n, *row_shape), dtype=dtype)
         scaler = Scaler(self.mean_, self.scale_)
-        advice = (
-            f"{self.device_} ran out of memory at inference with inference_batch_size="
-            f"{self.inference_batch_size} (training uses batch_size={self.batch_size}); "
-            "lower inference_batch_size."
-        )
-        with oom_advice(advice):
+        with oom_advice(self._inference_oom_advice()):
             with torch.inference_mode():
                 for start in range(0, n, step):
                     rows = A[start : start + step]
@@ -650,6 +655,13 @@ class _BaseAutoencoder(
                         )
                     out[start : start + len(rows)] = result
         return out
+
+    def _inference_oom_advice(self):
+        return (
+            f"{self.device_} ran out of memory at inference with inference_batch_size="
+            f"{self.inference_batch_size} (training uses batch_size={self.batch_size}); "
+            "lower inference_batch_size."
+        )
 
     def _decode_output(self, out):
         """Map the decoder's raw output to the original units (a numpy array)."""
@@ -896,8 +908,7 @@ class _BaseAutoencoder(
 
 
 def _ratio(residual, total):
-    """``1 - sum(residual) / sum(total)``; constant data explain all when exactly rebuilt."""
-    residual, total = float(residual.sum()), float(total.sum())
+    """``1 - residual / total``; constant data explain all when exactly rebuilt."""
     if total == 0.0:
         return 1.0 if residual == 0.0 else float("-inf")
     return 1.0 - residual / total
