@@ -6,6 +6,7 @@ A member supplies only what differs, through these hooks: its skorch net class
 where its objective is not plain reconstruction, ``score_samples``.
 """
 
+import copy
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
@@ -37,7 +38,13 @@ from ._restore import (
     check_module_state,
 )
 from .losses import hoyer_sparsity
-from .nn import ACTIVATIONS, build_network, default_hidden_layer_sizes, write_pca_start
+from .nn import (
+    ACTIVATIONS,
+    ScaledPart,
+    build_network,
+    default_hidden_layer_sizes,
+    write_pca_start,
+)
 from .nn.conv import resolve_image_shape
 
 OPTIMIZERS = {
@@ -738,6 +745,44 @@ class _BaseAutoencoder(
         """
         X = self._validate_post_fit_data(X)
         return self._reconstruct(X)
+
+    def to_torch(self, part="encoder"):
+        """The fitted encoder or decoder as a plain :class:`torch.nn.Module`, the input
+        scaling built in: for transfer to PyTorch code, fine-tuning, or export.
+
+        ``to_torch()(torch.from_numpy(X))`` equals ``transform(X)`` (float32 rounding
+        aside) and ``to_torch("decoder")(codes)`` equals ``inverse_transform(codes)``. The
+        module is a copy in eval mode on ``device_``: training it leaves the estimator
+        unchanged. For :class:`~sklearn_ae.VAETransformer` the encoder gives the posterior
+        mean, as :meth:`transform` does.
+
+        Parameters
+        ----------
+        part : {"encoder", "decoder"}, default="encoder"
+            Which half of the network.
+
+        Returns
+        -------
+        module : sklearn_ae.nn.ScaledPart
+            Maps float32 tensors of shape ``(n, n_features_in_)`` to ``(n, n_components)``
+            (encoder), or back (decoder).
+
+        Examples
+        --------
+        >>> import numpy as np, torch
+        >>> from sklearn_ae import AutoencoderTransformer
+        >>> X = np.random.RandomState(0).normal(size=(64, 5)).astype(np.float32)
+        >>> ae = AutoencoderTransformer(n_components=2, max_epochs=2, random_state=0).fit(X)
+        >>> encoder = ae.to_torch()
+        >>> with torch.no_grad():
+        ...     codes = encoder(torch.from_numpy(X)).numpy()
+        >>> bool(np.allclose(codes, ae.transform(X), atol=1e-5))
+        True
+        """
+        check_is_fitted(self)
+        network = copy.deepcopy(self.net_.module_)
+        module = ScaledPart(network, part, self.mean_, self.scale_, self.loss == "bce")
+        return module.to(self.device_).eval()
 
     def code_activations(self, X):
         """How strongly each code unit responds to each sample (what the sparsity penalty

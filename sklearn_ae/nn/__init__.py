@@ -5,6 +5,7 @@
 """
 
 from .conv import ConvDecoder, ConvEncoder, max_conv_layers, torch_image_shape
+from .export import ScaledPart
 from .mlp import ACTIVATIONS, Autoencoder, Residual, make_mlp
 from .networks import (
     build_network,
@@ -21,6 +22,7 @@ __all__ = [
     "ConvDecoder",
     "ConvEncoder",
     "Residual",
+    "ScaledPart",
     "VariationalAutoencoder",
     "build_network",
     "default_hidden_layer_sizes",
