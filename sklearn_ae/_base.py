@@ -69,8 +69,149 @@ _MIN_SPREAD = 1e-30
 _INT32_MAX = np.iinfo(np.int32).max
 
 
+class _NetTrainer:
+    """The estimator side of a skorch net: the one mapping from flat parameters to the net
+    (``_net_settings``, ``_optimizer_params``), training with the divergence warning, the
+    per-epoch record, and the device and precision a pickled net continues on.
+
+    Shared by the autoencoders and the supervised estimators built on them. An estimator
+    using it has the parameters ``max_epochs``, ``batch_size``, ``lr``, ``lr_schedule``,
+    ``optimizer``, ``weight_decay``, ``n_iter_no_change``, ``tol``, ``callbacks``,
+    ``verbose`` and ``random_state``; its fit sets ``device_`` and ``precision_``; it
+    supplies ``_net_class``, ``_net_params()`` (the net's own keyword arguments, which
+    override the shared ones) and ``_sizes_text()`` (its layer sizes, for advice).
+    """
+
+    def _resolve_weight_decay(self):
+        # decoupled decay suits AdamW at this size; for coupled-L2 optimizers (Adam, SGD)
+        # the same number would crush the weights, so they get none unless asked
+        default = DEFAULT_ADAMW_WEIGHT_DECAY if self.optimizer == "adamw" else 0.0
+        self.weight_decay_ = default if self.weight_decay is None else float(self.weight_decay)
+
+    def _fit_rng(self):
+        """The fit's numpy RandomState: ``random_state``'s, or, for None, a fresh one from
+        the operating system's entropy (the global numpy RNG is never drawn from)."""
+        if self.random_state is None:
+            return np.random.RandomState(np.random.SeedSequence().generate_state(1)[0])
+        return check_random_state(self.random_state)
+
+    # ------------------------------------------------------- parameters -> net
+    def _net_settings(self, train_split, seed=0, steps_per_epoch=None):
+        """Everything the net takes from the parameters but its module and optimizer: the
+        one mapping used by a fresh fit, a warm start and loading. ``seed`` seeds the
+        fit's own random streams; ``steps_per_epoch`` (None for one partial_fit epoch)
+        sizes the learning-rate schedule."""
+        early_stopping = one_cycle = None
+        if train_split is not None:
+            early_stopping = {"patience": self.n_iter_no_change, "threshold": self.tol}
+        if self.lr_schedule == "onecycle" and steps_per_epoch:
+            one_cycle = {"max_lr": self.lr, "total_steps": self.max_epochs * steps_per_epoch}
+        return {
+            "max_epochs": self.max_epochs,
+            "batch_size": self.batch_size,
+            "lr": self.lr,
+            "train_split": train_split,
+            "callbacks": training_callbacks(
+                self.callbacks, self.verbose, early_stopping, one_cycle
+            ),
+            "verbose": int(self.verbose),
+            "precision": self.precision_,
+            "random_seed": seed,
+            **self._net_params(),
+        }
+
+    def _optimizer_params(self):
+        """The optimizer class and its ``optimizer__*`` arguments."""
+        optimizer, params = self.optimizer, {}
+        if isinstance(optimizer, str):
+            if self.precision_ != "float32" and optimizer in _FUSED_OPTIMIZERS:
+                # one kernel per step instead of one per tensor: with bfloat16 matmuls the
+                # optimizer step is a large share of a step; float32 keeps the reference
+                # implementation (and its results, bit for bit)
+                params["optimizer__fused"] = True
+            optimizer = OPTIMIZERS[optimizer]
+        if self.weight_decay_:
+            # only passed when set, so optimizers without the argument still work
+            params["optimizer__weight_decay"] = self.weight_decay_
+        return {"optimizer": optimizer, **params}
+
+    def _make_net(self, module, train_split, seed=0, steps_per_epoch=None):
+        return self._net_class(
+            module,
+            criterion=torch.nn.MSELoss,  # unused: get_loss computes the objective
+            device=self.device_,
+            **self._optimizer_params(),
+            **self._net_settings(train_split, seed, steps_per_epoch),
+        )
+
+    def _initialize_net(self, module, train_split, seed, steps_per_epoch):
+        """A new net for ``module`` as ``net_``, initialised (module on the device, the
+        optimizer built)."""
+        self.net_ = self._make_net(module, train_split, seed, steps_per_epoch)
+        advice = (
+            f"{self.device_} ran out of memory while setting up the network "
+            f"({self._sizes_text()}); use smaller layers, or fit on device='cpu'."
+        )
+        with oom_advice(advice):
+            self.net_.initialize()
+
+    # ------------------------------------------------------------ training
+    def _train(self, data, epochs=None):
+        """:func:`~sklearn_ae._callbacks.train`, with the advice for an out-of-memory error
+        and a warning when training diverged."""
+        advice = (
+            f"{self.device_} ran out of memory while training with batch_size="
+            f"{self.batch_size}; lower batch_size (or the hidden layer sizes), or fit on "
+            "device='cpu'."
+        )
+        with oom_advice(advice):
+            stopped = train(self.net_, data, epochs)
+        if stopped is not None:
+            epoch, kind, value = stopped
+            kept = kept_epoch(self.net_)
+            warnings.warn(
+                f"Training diverged: the {kind} loss became {value} in epoch {epoch}. "
+                f"Training stopped and kept the finite weights of epoch {kept}"
+                f"{' (the untrained model)' if kept == 0 else ''}. Lower lr (now "
+                f"{self.lr!r}) or check the data for extreme values.",
+                ConvergenceWarning,
+                stacklevel=6,
+            )
+
+    def _record_history(self):
+        history = self.net_.history
+        self.n_iter_ = len(history)
+        self.loss_curve_ = np.array([row["train_loss"] for row in history], dtype=float)
+        self.best_epoch_ = kept_epoch(self.net_)
+        self.validation_loss_curve_ = None
+        if "early_stopping" in dict(self.net_.callbacks_):
+            self.validation_loss_curve_ = np.array(
+                [row.get("valid_loss", np.nan) for row in history], dtype=float
+            )
+
+    @property
+    def history_(self):
+        """skorch's per-epoch training history (train/valid loss, durations)."""
+        check_is_fitted(self)
+        return self.net_.history
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "device_" in self.__dict__:
+            self.device_ = loadable_device(self.device_)
+            self._fit_precision_to_device()
+
+    def _fit_precision_to_device(self):
+        """After loading onto another device: a precision it cannot train in falls back."""
+        if "precision_" in self.__dict__:
+            self.precision_ = loadable_precision(self.precision_, self.device_)
+            if "net_" in self.__dict__:
+                self.net_.precision = self.precision_
+
+
 class _BaseAutoencoder(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, _NetTrainer, BaseEstimator,
+    metaclass=ABCMeta,
 ):
     """Shared fit / transform / inverse_transform / score of the autoencoder family.
 
@@ -192,7 +333,7 @@ class _BaseAutoencoder(
 
     def _net_params(self):
         """Extra keyword arguments for the skorch net (subclasses add theirs)."""
-        params = {"loss": self.loss}
+        params = {"loss": self.loss, "train_compiled": self.compile}
         if self.loss == "ssim":
             # SSIM compares absolute intensities: give it the mean and range in scaled units
             params.update(
@@ -208,6 +349,9 @@ class _BaseAutoencoder(
                 code_unit=self._code_unit(),
             )
         return params
+
+    def _sizes_text(self):
+        return f"hidden_layer_sizes={self.hidden_layer_sizes_}"
 
     def _code_unit(self):
         """Codes are in the data's units with the PCA start (``code_unit=scale_``) and in
@@ -296,10 +440,7 @@ class _BaseAutoencoder(
         """What training reads from the parameters, resolved at every fit: a warm start
         trains with the parameters as they are now."""
         self.precision_ = resolve_precision(self.precision, self.device_)
-        # decoupled decay suits AdamW at this size; for coupled-L2 optimizers (Adam, SGD)
-        # the same number would crush the weights, so they get none unless asked
-        default = DEFAULT_ADAMW_WEIGHT_DECAY if self.optimizer == "adamw" else 0.0
-        self.weight_decay_ = default if self.weight_decay is None else float(self.weight_decay)
+        self._resolve_weight_decay()
 
     def _check_hidden_layer_sizes(self, n_features):
         if self.hidden_layer_sizes is None:
@@ -459,13 +600,6 @@ class _BaseAutoencoder(
         self._record_history()
         self._record_explained_variance(data, split)
 
-    def _fit_rng(self):
-        """The fit's numpy RandomState: ``random_state``'s, or, for None, a fresh one from
-        the operating system's entropy (the global numpy RNG is never drawn from)."""
-        if self.random_state is None:
-            return np.random.RandomState(np.random.SeedSequence().generate_state(1)[0])
-        return check_random_state(self.random_state)
-
     def _training_data(self, X, valid_idx, stream):
         """The net's dataset and split (see :func:`~sklearn_ae._data.training_data`)."""
         advice = (
@@ -480,68 +614,6 @@ class _BaseAutoencoder(
                 valid_idx, stream,
             )
 
-    # ------------------------------------------------------- parameters -> net
-    def _net_settings(self, train_split, seed=0, steps_per_epoch=None):
-        """Everything the net takes from the parameters but its module and optimizer: the
-        one mapping used by a fresh fit, a warm start and loading. ``seed`` seeds the
-        fit's own random streams; ``steps_per_epoch`` (None for one partial_fit epoch)
-        sizes the learning-rate schedule."""
-        early_stopping = one_cycle = None
-        if train_split is not None:
-            early_stopping = {"patience": self.n_iter_no_change, "threshold": self.tol}
-        if self.lr_schedule == "onecycle" and steps_per_epoch:
-            one_cycle = {"max_lr": self.lr, "total_steps": self.max_epochs * steps_per_epoch}
-        return {
-            "max_epochs": self.max_epochs,
-            "batch_size": self.batch_size,
-            "lr": self.lr,
-            "train_split": train_split,
-            "callbacks": training_callbacks(
-                self.callbacks, self.verbose, early_stopping, one_cycle
-            ),
-            "verbose": int(self.verbose),
-            "precision": self.precision_,
-            "train_compiled": self.compile,
-            "random_seed": seed,
-            **self._net_params(),
-        }
-
-    def _optimizer_params(self):
-        """The optimizer class and its ``optimizer__*`` arguments."""
-        optimizer, params = self.optimizer, {}
-        if isinstance(optimizer, str):
-            if self.precision_ != "float32" and optimizer in _FUSED_OPTIMIZERS:
-                # one kernel per step instead of one per tensor: with bfloat16 matmuls the
-                # optimizer step is a large share of a step; float32 keeps the reference
-                # implementation (and its results, bit for bit)
-                params["optimizer__fused"] = True
-            optimizer = OPTIMIZERS[optimizer]
-        if self.weight_decay_:
-            # only passed when set, so optimizers without the argument still work
-            params["optimizer__weight_decay"] = self.weight_decay_
-        return {"optimizer": optimizer, **params}
-
-    def _make_net(self, module, train_split, seed=0, steps_per_epoch=None):
-        return self._net_class(
-            module,
-            criterion=torch.nn.MSELoss,  # unused: get_loss computes the objective
-            device=self.device_,
-            **self._optimizer_params(),
-            **self._net_settings(train_split, seed, steps_per_epoch),
-        )
-
-    def _initialize_net(self, module, train_split, seed, steps_per_epoch):
-        """A new net for ``module`` as ``net_``, initialised (module on the device, the
-        optimizer built)."""
-        self.net_ = self._make_net(module, train_split, seed, steps_per_epoch)
-        advice = (
-            f"{self.device_} ran out of memory while setting up the network "
-            f"(hidden_layer_sizes={self.hidden_layer_sizes_}); use smaller layers, or fit "
-            "on device='cpu'."
-        )
-        with oom_advice(advice):
-            self.net_.initialize()
-
     def _configure_net(self, train_split, seed, steps_per_epoch):
         """Point a fitted net at the parameters as they are now, for a warm start; the
         network, its optimizer (kind, fused or not) and the scaling stay as fitted."""
@@ -551,40 +623,6 @@ class _BaseAutoencoder(
             group["lr"] = self.lr
             if "weight_decay" in group:
                 group["weight_decay"] = self.weight_decay_
-
-    # ------------------------------------------------------------ training
-    def _train(self, data, epochs=None):
-        """:func:`~sklearn_ae._callbacks.train`, with the advice for an out-of-memory error
-        and a warning when training diverged."""
-        advice = (
-            f"{self.device_} ran out of memory while training with batch_size="
-            f"{self.batch_size}; lower batch_size (or the hidden layer sizes), or fit on "
-            "device='cpu'."
-        )
-        with oom_advice(advice):
-            stopped = train(self.net_, data, epochs)
-        if stopped is not None:
-            epoch, kind, value = stopped
-            kept = kept_epoch(self.net_)
-            warnings.warn(
-                f"Training diverged: the {kind} loss became {value} in epoch {epoch}. "
-                f"Training stopped and kept the finite weights of epoch {kept}"
-                f"{' (the untrained model)' if kept == 0 else ''}. Lower lr (now "
-                f"{self.lr!r}) or check the data for extreme values.",
-                ConvergenceWarning,
-                stacklevel=6,
-            )
-
-    def _record_history(self):
-        history = self.net_.history
-        self.n_iter_ = len(history)
-        self.loss_curve_ = np.array([row["train_loss"] for row in history], dtype=float)
-        self.best_epoch_ = kept_epoch(self.net_)
-        self.validation_loss_curve_ = None
-        if "early_stopping" in dict(self.net_.callbacks_):
-            self.validation_loss_curve_ = np.array(
-                [row.get("valid_loss", np.nan) for row in history], dtype=float
-            )
 
     def _record_explained_variance(self, data, split):
         """Fraction of variance reconstructed on the training and the validation rows,
@@ -618,12 +656,6 @@ class _BaseAutoencoder(
                 residual += float(torch.sum(torch.square(target - recon), dtype=torch.float64))
                 total += float(torch.sum(torch.square(deviation), dtype=torch.float64))
         return _ratio(residual, total)
-
-    @property
-    def history_(self):
-        """skorch's per-epoch training history (train/valid loss, durations)."""
-        check_is_fitted(self)
-        return self.net_.history
 
     # ------------------------------------------------------------ inference
     def _map_batches(self, A, fn, row_shape, dtype=np.float32, scale=True):
@@ -936,19 +968,6 @@ class _BaseAutoencoder(
         tags.transformer_tags.preserves_dtype = ["float32"]
         tags.input_tags.allow_nan = False
         return tags
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        if "device_" in self.__dict__:
-            self.device_ = loadable_device(self.device_)
-            self._fit_precision_to_device()
-
-    def _fit_precision_to_device(self):
-        """After loading onto another device: a precision it cannot train in falls back."""
-        if "precision_" in self.__dict__:
-            self.precision_ = loadable_precision(self.precision_, self.device_)
-            if "net_" in self.__dict__:
-                self.net_.precision = self.precision_
 
 
 
