@@ -33,9 +33,8 @@ from ._net import AutoencoderNet
 from ._restore import (
     FITTED_ATTRIBUTES,
     Snapshot,
-    check_fitted_attributes,
-    check_history,
     check_module_state,
+    restored_estimator,
 )
 from .losses import hoyer_sparsity
 from .nn import (
@@ -194,6 +193,24 @@ class _NetTrainer:
         """skorch's per-epoch training history (train/valid loss, durations)."""
         check_is_fitted(self)
         return self.net_.history
+
+    def _restore_net(self, module, history):
+        """A net for ``module`` as ``net_``, as loading rebuilds it: on a device available
+        here, initialised, with the saved ``history``."""
+        self.device_ = loadable_device(self.device_)
+        self._fit_precision_to_device()
+        self.net_ = self._make_net(module, None)
+        try:
+            self.net_.initialize()
+        except Exception as exc:
+            raise ValueError(
+                f"its fitted attributes do not describe a usable model: {exc!r}"
+            ) from exc
+        self.net_.history = history
+
+    def _module_to_save(self):
+        """The module whose weights :func:`sklearn_ae.save` stores."""
+        return self.net_.module_
 
     def __setstate__(self, state):
         super().__setstate__(state)
@@ -446,16 +463,7 @@ class _BaseAutoencoder(
         if self.hidden_layer_sizes is None:
             conv_shape = self.image_shape_ if self.architecture == "conv" else None
             return default_hidden_layer_sizes(n_features, self.n_components, conv_shape)
-        sizes = self.hidden_layer_sizes
-        if is_int(sizes):
-            sizes = [sizes]
-        sizes = list(sizes)
-        if not all(is_int(s) and s > 0 for s in sizes):
-            raise ValueError(
-                "hidden_layer_sizes must be positive integers; got "
-                f"{self.hidden_layer_sizes!r}."
-            )
-        return tuple(int(s) for s in sizes)
+        return check_layer_sizes(self.hidden_layer_sizes, "hidden_layer_sizes")
 
     def _check_image_shape(self, n_features):
         """``image_shape`` in torch order ``(C, H, W)``, checked against the data; or None."""
@@ -906,33 +914,17 @@ class _BaseAutoencoder(
         Everything is checked before the network is built (see :mod:`sklearn_ae._restore`);
         ValueError if they do not describe a usable model.
         """
-        try:
-            est = cls(**params)
-            # the declarative checks fit would run: the net is built from these parameters
-            est._validate_params()
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"its parameters are invalid: {exc}") from exc
-        vars(est).update(check_fitted_attributes(attributes, cls._fitted_attributes))
-        check_history(history, est.n_iter_)
+        est = restored_estimator(cls, params, attributes, history)
         if est.image_shape_ is None and (est.architecture == "conv" or est.loss == "ssim"):
             raise ValueError(
                 f"image_shape_ is None, which architecture={est.architecture!r} and "
                 f"loss={est.loss!r} cannot do without."
             )
-        est.device_ = loadable_device(est.device_)
-        est._fit_precision_to_device()
-        est.net_ = est._make_net(est._restored_module(module_state), None)
-        try:
-            est.net_.initialize()
-        except Exception as exc:
-            raise ValueError(
-                f"its fitted attributes do not describe a usable model: {exc!r}"
-            ) from exc
+        est._restore_net(est._restored_module(module_state), history)
         # skorch moved (and may have copied) the module; the optimizer holds its
         # parameters, so fill them in place
         est.net_.module_.load_state_dict(module_state, strict=True)
         est.net_.module_.eval()
-        est.net_.history = history
         return est
 
     def _restored_module(self, module_state):
@@ -969,6 +961,15 @@ class _BaseAutoencoder(
         tags.input_tags.allow_nan = False
         return tags
 
+
+
+def check_layer_sizes(sizes, name):
+    """Layer widths (an int or a sequence of ints) as a tuple; ValueError naming ``name``
+    unless they are all positive integers."""
+    values = list([sizes] if is_int(sizes) else sizes)
+    if not all(is_int(s) and s > 0 for s in values):
+        raise ValueError(f"{name} must be positive integers; got {sizes!r}.")
+    return tuple(int(s) for s in values)
 
 
 def _ratio(residual, total):

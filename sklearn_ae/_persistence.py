@@ -9,6 +9,13 @@ from a fixed whitelist of classes and never unpickles or imports anything by nam
 
 JSON cannot hold tuples, non-finite floats or numpy arrays, so those are written as small
 marker objects ``{"__type__": ...}``; every other JSON value stands for itself.
+
+An estimator built on another (a classifier's ``autoencoder`` parameter and its fitted
+``autoencoder_``) stores it as an ``"estimator"`` marker in place of the value: its class,
+parameters and, if fitted, its fitted attributes and history, with its tensors under the
+value's name (``autoencoder_.module.*``, ``autoencoder_.attr.*``); a
+:class:`~sklearn.frozen.FrozenEstimator` around it is a ``"frozen"`` marker. Such files
+have ``format_version`` 2; the others keep 1, so older versions still read them.
 """
 
 import hashlib
@@ -23,15 +30,21 @@ import numpy as np
 import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as serialize
+from sklearn.frozen import FrozenEstimator
 from sklearn.utils.validation import check_is_fitted
+
+from sklearn.base import BaseEstimator
 
 from ._base import _BaseAutoencoder, _is_fitted_attribute_name
 from ._device import cpu_copy
+from ._restore import estimator_from_params
 
 FORMAT = "sklearn_ae"
 # the network is rebuilt from its sizes alone: files written by 0.1.0 also carry the shapes
-# of the PCA start ("module_start_spec"), which loading ignores
-FORMAT_VERSION = 1
+# of the PCA start ("module_start_spec"), which loading ignores. Version 2 adds estimators
+# nested in parameters and fitted attributes; files without them are written as version 1.
+FORMAT_VERSION = 2
+_NESTED = frozenset({"estimator", "frozen"})
 
 # the only classes a file can name: loading looks the name up here, never imports it
 _CLASSES = _BaseAutoencoder._members_by_name
@@ -76,8 +89,10 @@ def save(estimator, path):
     ----------
     estimator : a member of the family
         A fitted ``AutoencoderTransformer``, ``DenoisingAutoencoder``, ``VAETransformer``,
-        ``ContractiveAutoencoder`` (or any other public class of the package), not a
-        subclass of one.
+        ``ContractiveAutoencoder``, ``AutoencoderClassifier``, ``AutoencoderRegressor``
+        (or any other public class of the package), not a subclass of one. A classifier
+        or regressor is stored with its fitted autoencoder and its ``autoencoder``
+        parameter (a ``FrozenEstimator`` with the prefit autoencoder's weights).
     path : str or os.PathLike
         Where to write the file (conventionally ending in ``.safetensors``); an existing
         file is overwritten. A new file gets the mode ``open()`` gives (``0o666`` less
@@ -141,32 +156,63 @@ def save(estimator, path):
         )
     check_is_fitted(estimator)
 
-    tensors = {
-        # a private contiguous copy: safetensors refuses tensors that share storage
-        _MODULE_PREFIX + name: cpu_copy(value).contiguous()
-        for name, value in estimator.net_.module_.state_dict().items()
-    }
     import sklearn_ae  # the package, fully imported by now (not at this module's import)
 
-    version = getattr(sklearn_ae, "__version__", "unknown")
+    tensors = {}
+    record = _record(estimator, tensors, prefix="")
+    nested = any(
+        isinstance(value, dict) and value.get(_MARKER) in _NESTED
+        for entry in ("params", "attributes") for value in record[entry].values()
+    )
     metadata = {
         "format": FORMAT,
-        "format_version": str(FORMAT_VERSION),
+        "format_version": str(FORMAT_VERSION if nested else 1),
         "class": cls.__name__,
-        "sklearn_ae_version": str(version),
-        "params": _dumps(_encode_params(estimator.get_params(deep=False))),
-        "attributes": _dumps(_encode_attributes(estimator, tensors)),
-        # per-epoch entries only: the per-batch losses would make the header grow with
-        # the number of batches
-        "history": _dumps(
-            _encode(_epoch_history(estimator.net_.history), "the training history")
-        ),
+        "sklearn_ae_version": str(getattr(sklearn_ae, "__version__", "unknown")),
+        **{entry: _dumps(record[entry]) for entry in ("params", "attributes", "history")},
     }
     metadata["checksum"] = _checksum(metadata, tensors)
     _write(path, serialize(tensors, metadata=metadata))
 
 
-def _encode_attributes(estimator, tensors):
+def _record(estimator, tensors, prefix):
+    """A fitted estimator's parameters, fitted attributes and per-epoch history, JSON-ready;
+    its weights and numeric arrays go to ``tensors``, under ``prefix``."""
+    for name, value in estimator._module_to_save().state_dict().items():
+        # a private contiguous copy: safetensors refuses tensors that share storage
+        tensors[prefix + _MODULE_PREFIX + name] = cpu_copy(value).contiguous()
+    return {
+        "params": _encode_params(estimator.get_params(deep=False), tensors, prefix),
+        "attributes": _encode_attributes(estimator, tensors, prefix),
+        # per-epoch entries only: the per-batch losses would make the header grow with
+        # the number of batches
+        "history": _encode(_epoch_history(estimator.net_.history), "the training history"),
+    }
+
+
+def _encode_estimator(value, tensors, prefix, what):
+    """The marker of an estimator held by a parameter or fitted attribute: a member of the
+    family (with its fitted state, if fitted), or a FrozenEstimator around a fitted one."""
+    if isinstance(value, FrozenEstimator):
+        inner = _encode_estimator(value.estimator, tensors, prefix, what)
+        return {_MARKER: "frozen", "estimator": inner}
+    cls = type(value)
+    if _CLASSES.get(cls.__name__) is not cls or not issubclass(cls, _BaseAutoencoder):
+        raise TypeError(
+            f"Cannot save {what}: an estimator of type {cls.__module__}.{cls.__qualname__}, "
+            "not a member of the family."
+        )
+    if not hasattr(value, "net_"):
+        params = _encode_params(value.get_params(deep=False), tensors, prefix)
+        return {_MARKER: "estimator", "class": cls.__name__, "params": params}
+    return {_MARKER: "estimator", "class": cls.__name__, **_record(value, tensors, prefix)}
+
+
+def _is_estimator(value):
+    return isinstance(value, (BaseEstimator, FrozenEstimator))
+
+
+def _encode_attributes(estimator, tensors, prefix=""):
     """The fitted attributes the format stores, JSON-ready; numeric arrays go to
     ``tensors``. Others (set by hand: ``load`` would refuse them) are dropped with a
     warning."""
@@ -176,8 +222,11 @@ def _encode_attributes(estimator, tensors):
             continue
         if name not in estimator._fitted_attributes:
             dropped.append(name)
+        elif _is_estimator(value):
+            what = f"fitted attribute {name!r}"
+            attributes[name] = _encode_estimator(value, tensors, f"{prefix}{name}.", what)
         elif isinstance(value, np.ndarray) and value.dtype in _TENSOR_DTYPES:
-            key = _ATTR_PREFIX + name
+            key = prefix + _ATTR_PREFIX + name
             # a private, native-endian, C-ordered copy: safetensors rejects tensors that
             # share memory, and a read-only array (from pandas) makes torch warn
             array = np.array(value, dtype=value.dtype.newbyteorder("="), order="C")
@@ -190,7 +239,7 @@ def _encode_attributes(estimator, tensors):
             f"The fitted attributes {dropped} are not part of a fitted "
             f"{type(estimator).__name__} and were not saved.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
     return attributes
 
@@ -225,7 +274,8 @@ def load(path):
     -------
     estimator : a member of the family
         The fitted estimator; its ``transform``, ``inverse_transform``, ``reconstruct``
-        and ``score_samples`` return exactly what the saved one returned.
+        and ``score_samples`` (a classifier's or regressor's ``predict`` and the like)
+        return exactly what the saved one returned.
 
     Raises
     ------
@@ -273,12 +323,7 @@ def load(path):
             f"this format loads ({', '.join(sorted(_CLASSES))})."
         )
     try:
-        params, attributes, history = _decode_contents(metadata, tensors)
-        state = {
-            key[len(_MODULE_PREFIX):]: value
-            for key, value in tensors.items()
-            if key.startswith(_MODULE_PREFIX)
-        }
+        params, attributes, history, state = _decode_contents(metadata, tensors)
         return _CLASSES[name]._from_saved(params, attributes, state, history)
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         raise ValueError(f"{path!r} is not a valid sklearn_ae model file: {exc}") from exc
@@ -312,22 +357,66 @@ def _read(path):
 
 
 def _decode_contents(metadata, tensors):
-    """Parameters, fitted attributes and history from the header; every ``attr.*``
-    tensor must be used by exactly one attribute."""
-    unknown = [k for k in tensors if not k.startswith((_MODULE_PREFIX, _ATTR_PREFIX))]
-    if unknown:
-        raise ValueError(f"unexpected tensors {sorted(unknown)}")
-    unused = {key: value for key, value in tensors.items() if key.startswith(_ATTR_PREFIX)}
-    params = _decode(_loads(metadata["params"]), {})
-    attributes = _decode(_loads(metadata["attributes"]), unused)
+    """Parameters, fitted attributes, history and module state from the header and the
+    tensors, estimators nested in the parameters and attributes rebuilt; every tensor must
+    be used exactly once."""
+    pool = dict(tensors)  # each use takes its tensors out
+    params = _decode_entries(_loads(metadata["params"]), pool, tensors_allowed=False)
+    attributes = _decode_entries(_loads(metadata["attributes"]), pool, tensors_allowed=True)
     history = _history(_decode(_loads(metadata["history"]), {}))
-    if not isinstance(params, dict) or not isinstance(attributes, dict):
+    state = _take_module_state(pool, "")
+    if pool:
+        raise ValueError(f"tensors {sorted(pool)} belong to no fitted attribute")
+    return params, attributes, history, state
+
+
+def _decode_entries(entries, pool, tensors_allowed):
+    """A parameters or fitted attributes object of the header, decoded; a nested
+    estimator's marker is rebuilt from the tensors under its name."""
+    if not isinstance(entries, dict):
         raise ValueError("the parameters and fitted attributes must be JSON objects")
-    if unused:
-        raise ValueError(f"tensors {sorted(unused)} belong to no fitted attribute")
+    decoded = {
+        name: _decode_estimator(value, pool, f"{name}.")
+        if isinstance(value, dict) and value.get(_MARKER) in _NESTED
+        else _decode(value, pool if tensors_allowed else {})
+        for name, value in entries.items()
+    }
+    _check_no_callbacks(decoded)
+    return decoded
+
+
+def _check_no_callbacks(params):
     if params.get("callbacks") is not None:
         raise ValueError("callbacks are code, which the format never stores")
-    return params, attributes, history
+
+
+def _decode_estimator(marker, pool, prefix):
+    """The estimator a nested marker describes: an unfitted member of the family, a fitted
+    one (rebuilt and checked as :func:`load` rebuilds a file's), or a FrozenEstimator
+    around a fitted one. Its own parameters and attributes hold no further estimators."""
+    if marker[_MARKER] == "frozen":
+        inner = _field(marker, "estimator", dict)
+        if inner.get(_MARKER) != "estimator" or "attributes" not in inner:
+            raise ValueError("a frozen estimator must hold a fitted member of the family")
+        return FrozenEstimator(_decode_estimator(inner, pool, prefix))
+    name = _field(marker, "class", str)
+    cls = _CLASSES.get(name)
+    if cls is None or not issubclass(cls, _BaseAutoencoder):
+        raise ValueError(f"a nested estimator of class {name!r}, not a member of the family")
+    params = _decode(_field(marker, "params", dict), {})
+    _check_no_callbacks(params)
+    if "attributes" not in marker:
+        return estimator_from_params(cls, params)
+    attributes = _decode(_field(marker, "attributes", dict), pool)
+    history = _history(_decode(marker["history"], {}))
+    return cls._from_saved(params, attributes, _take_module_state(pool, prefix), history)
+
+
+def _take_module_state(pool, prefix):
+    """The weights stored under ``prefix``, taken out of ``pool``, by their names in the
+    module."""
+    start = prefix + _MODULE_PREFIX
+    return {key[len(start):]: pool.pop(key) for key in [k for k in pool if k.startswith(start)]}
 
 
 def _epoch_history(history):
@@ -360,15 +449,19 @@ def _checksum(metadata, tensors):
 
 
 # ---------------------------------------------------------------------- encoding
-def _encode_params(params):
+def _encode_params(params, tensors, prefix=""):
     encoded = {}
     for name, value in params.items():
+        if _is_estimator(value):
+            what = f"parameter {name!r}"
+            encoded[name] = _encode_estimator(value, tensors, f"{prefix}{name}.", what)
+            continue
         if name == "callbacks" and value is not None:
             warnings.warn(
                 "callbacks cannot be saved without their code and were dropped: the "
                 "loaded estimator has callbacks=None.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
             value = None
         elif name == "optimizer" and not isinstance(value, str):
@@ -382,7 +475,7 @@ def _encode_params(params):
                 "random_state is a RandomState instance, whose state is not saved: the "
                 "loaded estimator has random_state=None.",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
             value = None
         encoded[name] = _encode(value, f"parameter {name!r}")
@@ -413,14 +506,15 @@ def _encode(value, what):
         # a dict that happens to use the marker key is wrapped, so it is not read as one
         return {_MARKER: "dict", "items": items} if _MARKER in value else items
     if isinstance(value, np.ndarray):
-        # longdouble would lose digits through a Python float; fixed-width strings could
-        # make a short header decode into a huge array; others have no JSON form
+        # longdouble would lose digits through a Python float; fixed-width strings are
+        # stored without their width ("str", e.g. a classifier's classes_), which loading
+        # derives from the values; others have no JSON form
         kind = value.dtype.kind
-        if kind not in "biufO" or kind == "f" and value.dtype.itemsize > 8:
+        if kind not in "biufOU" or kind == "f" and value.dtype.itemsize > 8:
             raise TypeError(
                 f"Cannot save {what}: arrays of dtype {value.dtype} are not supported."
             )
-        dtype = "object" if value.dtype.kind == "O" else value.dtype.newbyteorder("=").str
+        dtype = {"O": "object", "U": "str"}.get(kind, value.dtype.newbyteorder("=").str)
         return {
             _MARKER: "ndarray",
             "dtype": dtype,
@@ -477,12 +571,25 @@ def _decode_array(marker, values):
         for i, v in enumerate(values):
             array[i] = v
         return array.reshape(shape)
+    if marker["dtype"] == "str":
+        return _decode_str_array(values).reshape(shape)
     dtype = np.dtype(marker["dtype"])
     if dtype.kind not in "biuf" or dtype.itemsize > 8:
         raise ValueError(f"unsupported array dtype {marker['dtype']!r}")
     if not all(isinstance(v, (int, float)) for v in values):
         raise ValueError(f"an array of dtype {dtype} holds values that are not numbers")
     return np.array(values, dtype=dtype).reshape(shape)
+
+
+def _decode_str_array(values):
+    """A fixed-width string array of ``values``, refused where the width the longest value
+    sets would pad the others into much more memory than the header holds."""
+    if not all(isinstance(v, str) for v in values):
+        raise ValueError("a string array holds values that are not strings")
+    width = max(map(len, values), default=1)
+    if len(values) * width > 8 * sum(map(len, values)) + 4096:
+        raise ValueError("a string array whose longest value would pad the others too wide")
+    return np.array(values, dtype=f"<U{width}")
 
 
 def _field(marker, key, kind):

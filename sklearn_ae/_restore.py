@@ -173,6 +173,28 @@ def check_fitted_attributes(attributes, checks):
     return fitted
 
 
+def estimator_from_params(cls, params):
+    """``cls(**params)``, its parameters validated as fit validates them; ValueError
+    if they are invalid."""
+    try:
+        est = cls(**params)
+        # the declarative checks fit would run: the net is built from these parameters
+        est._validate_params()
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"its parameters are invalid: {exc}") from exc
+    return est
+
+
+def restored_estimator(cls, params, attributes, history):
+    """``cls(**params)`` with its parameters validated as fit validates them, its fitted
+    attributes set (each checked by ``cls._fitted_attributes``) and ``history`` checked
+    against ``n_iter_``; ValueError for anything invalid. No network is built yet."""
+    est = estimator_from_params(cls, params)
+    vars(est).update(check_fitted_attributes(attributes, cls._fitted_attributes))
+    check_history(history, est.n_iter_)
+    return est
+
+
 def check_history(history, n_iter):
     """ValueError unless ``history`` has ``n_iter`` rows, each with a numeric
     ``train_loss`` (what training and ``loss_curve_`` read from it)."""

@@ -561,7 +561,7 @@ def test_crafted_tensors_raise(saved, edit, match):
     "entry, value, match",
     [
         ("class", "EvilTransformer", "EvilTransformer"),
-        ("format_version", "2", r"format_version 2.*format_version 1"),
+        ("format_version", "3", r"format_version 3.*format_version 2"),
         *[("format_version", v, "bad format_version")
           for v in ["0", "-1", "01", " 1", "1.0", "1_0", "x", ""]],
         ("payload", "x", "payload"),
