@@ -23,11 +23,14 @@ from ._autoencoder import AutoencoderTransformer
 from ._contractive import ContractiveAutoencoder
 from ._denoising import DenoisingAutoencoder
 from ._persistence import load, save
+from ._supervised import AutoencoderClassifier, AutoencoderRegressor
 from ._vae import VAETransformer
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AutoencoderClassifier",
+    "AutoencoderRegressor",
     "AutoencoderTransformer",
     "ContractiveAutoencoder",
     "DenoisingAutoencoder",

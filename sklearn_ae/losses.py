@@ -159,3 +159,43 @@ def jacobian_frobenius_sq(fn, x):
 
     jacobians = torch.func.vmap(torch.func.jacrev(one_row))(x)
     return jacobians.pow(2).flatten(1).sum(1)
+
+
+# ------------------------------------------------------------ supervised terms
+# Rows without a label take part in a batch (they feed the reconstruction term) but not in
+# these means; a batch without labeled rows contributes 0.
+
+
+def masked_cross_entropy(logits, labels):
+    """Mean cross-entropy over the rows whose class index ``labels`` is not -1."""
+    total = F.cross_entropy(logits, labels, ignore_index=-1, reduction="sum")
+    return total / (labels != -1).sum().clamp_min(1)
+
+
+def masked_entropy(logits, labels):
+    """Mean entropy (nats) of the softmax of ``logits`` over the rows whose ``labels`` are
+    -1: minimising it moves the decision boundaries away from the unlabeled rows, into the
+    data's low-density regions (Grandvalet & Bengio, "Semi-supervised learning by entropy
+    minimization", 2005)."""
+    log_p = torch.log_softmax(logits, dim=1)
+    entropy = -(log_p.exp() * log_p).sum(dim=1)
+    unlabeled = labels == -1
+    return (entropy * unlabeled).sum() / unlabeled.sum().clamp_min(1)
+
+
+def softmax_consistency(clean_logits, noisy_logits):
+    """Mean KL divergence ``KL(softmax(clean) || softmax(noisy))`` over the rows: the
+    consistency term of the Pi-model (Laine & Aila, 2017; Sajjadi et al., 2016), the
+    predictions for a perturbed input pulled towards those for the clean one. Pass the
+    clean logits detached."""
+    log_p = torch.log_softmax(clean_logits, dim=1)
+    log_q = torch.log_softmax(noisy_logits, dim=1)
+    return (log_p.exp() * (log_p - log_q)).sum(dim=1).mean()
+
+
+def masked_mse(output, target):
+    """Mean squared error over the rows of ``target`` (n, n_targets) that are not NaN,
+    averaged over targets."""
+    labeled = ~torch.isnan(target[:, :1])
+    squares = torch.where(labeled, (output - target.nan_to_num()).pow(2), 0.0)
+    return squares.sum() / (labeled.sum() * target.shape[1]).clamp_min(1)

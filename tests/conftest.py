@@ -1,7 +1,8 @@
 """Shared estimators, parameters and data for the test suite.
 
 Every public estimator of the package (``sklearn_ae.__all__``) joins the family-wide tests
-through ``ESTIMATORS``: a new member is tested without editing this file.
+without editing this file: the autoencoders (transformers fitted without ``y``) through
+``ESTIMATORS``, the classifiers and regressors built on them through ``SUPERVISED``.
 """
 
 import copy
@@ -11,7 +12,7 @@ import pytest
 import torch
 from skorch.callbacks import Callback
 
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 import sklearn_ae
 
@@ -19,11 +20,21 @@ import sklearn_ae
 # two cores the spinning threads slow each training step down by 50x.
 torch.set_num_threads(1)
 
-ESTIMATORS = [
+_PUBLIC_ESTIMATORS = [
     obj
     for obj in map(sklearn_ae.__dict__.get, sklearn_ae.__all__)
     if isinstance(obj, type) and issubclass(obj, BaseEstimator)
 ]
+
+# The autoencoder family: the tests over it fit without y and read the autoencoders'
+# parameters (n_components, hidden_layer_sizes, init, ...) and methods (inverse_transform,
+# score_samples, partial_fit, warm_start).
+ESTIMATORS = [
+    E for E in _PUBLIC_ESTIMATORS if not issubclass(E, (ClassifierMixin, RegressorMixin))
+]
+
+# Classifiers and regressors: fitted with y, on top of an autoencoder of the family.
+SUPERVISED = [E for E in _PUBLIC_ESTIMATORS if issubclass(E, (ClassifierMixin, RegressorMixin))]
 
 # Parameters that keep a fit to a fraction of a second on tiny data, in the constant-rate
 # float32 regime the tests' learning rates and thresholds were chosen for: precision="auto"
@@ -43,6 +54,20 @@ FAST = {
 def make_estimator(Estimator, **params):
     """``Estimator`` with the fast test parameters, overridden by ``params``."""
     return Estimator(**{**FAST, **params})
+
+
+# The fine-tuning half of FAST (the autoencoder gets FAST itself)
+FAST_FINE_TUNING = {
+    key: FAST[key] for key in ("max_epochs", "batch_size", "random_state", "lr", "lr_schedule")
+}
+
+
+def make_supervised(Estimator, autoencoder=None, **params):
+    """A classifier or regressor with the fast test parameters, overridden by ``params``,
+    on an autoencoder (default: ``AutoencoderTransformer`` with FAST and ``n_components=3``)."""
+    if autoencoder is None:
+        autoencoder = make_estimator(sklearn_ae.AutoencoderTransformer, n_components=3)
+    return Estimator(autoencoder, **{**FAST_FINE_TUNING, **params})
 
 
 def make_low_rank(n_samples=200, n_features=10, rank=3, seed=0):

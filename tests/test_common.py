@@ -1,4 +1,5 @@
-"""The scikit-learn contract, for every public estimator of the family."""
+"""The scikit-learn contract, for every public estimator of the family: the autoencoders
+(``ESTIMATORS``) and the classifiers and regressors built on them (``SUPERVISED``)."""
 
 import pickle
 
@@ -7,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from conftest import ESTIMATORS, make_estimator
+from conftest import ESTIMATORS, SUPERVISED, make_estimator, make_supervised
 from numpy.testing import assert_array_equal
 from sklearn.base import clone
 from sklearn.datasets import load_digits
@@ -17,7 +18,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_ae import AutoencoderTransformer, DenoisingAutoencoder, VAETransformer
+from sklearn_ae import (
+    AutoencoderClassifier,
+    AutoencoderTransformer,
+    DenoisingAutoencoder,
+    VAETransformer,
+)
 
 
 def _checked_estimators():
@@ -203,3 +209,103 @@ def test_feature_names_in_from_dataframe(Estimator, X_small):
         assert_array_equal(est.transform(X_small), Z)
     with pytest.raises(ValueError, match="col_0"):
         est.transform(df.rename(columns={"col_0": "other"}))
+
+
+# ------------------------------------------------- classifiers and regressors
+def _checked_supervised():
+    # a DenoisingAutoencoder may have codes wider than the checks' data (1 to 10 features)
+    def autoencoder():
+        return DenoisingAutoencoder(
+            n_components=10, hidden_layer_sizes=(8,), max_epochs=3, random_state=0
+        )
+
+    for Estimator in SUPERVISED:
+        yield Estimator(autoencoder(), max_epochs=3, random_state=0)
+    # a hidden layer starts at random, not at a logistic regression: it needs more steps
+    # to pass check_classifiers_train
+    yield AutoencoderClassifier(
+        autoencoder(), freeze_encoder=True, head_hidden_layer_sizes=(8,), early_stopping=True,
+        max_epochs=30, lr=1e-2, random_state=0,
+    )
+
+
+def _expected_failures(estimator):
+    if isinstance(estimator, AutoencoderClassifier):
+        return {
+            "check_classifiers_classes": (
+                "the check's labels {-1, 1} are one class and the unlabeled mark here, as in "
+                "sklearn.semi_supervised, whose classifiers the check exempts by name"
+            )
+        }
+    return {}
+
+
+@parametrize_with_checks(
+    list(_checked_supervised()), expected_failed_checks=_expected_failures
+)
+def test_sklearn_compatible_supervised(estimator, check):
+    check(estimator)
+
+
+def _hidden_factor(n_samples=160, seed=0):
+    """8 features from a strong and a weak latent factor; the class is the weak one's sign,
+    so one code (PCA's strong direction) cannot predict it and two can."""
+    rng = np.random.RandomState(seed)
+    z = rng.randn(n_samples, 2) * np.array([3.0, 1.0])
+    X = z @ np.linalg.qr(rng.randn(8, 8))[0][:2] + 0.05 * rng.randn(n_samples, 8)
+    return X, (z[:, 1] > 0).astype(int)
+
+
+@pytest.mark.parametrize("Estimator", SUPERVISED)
+def test_grid_search_over_pretraining_and_fine_tuning(Estimator):
+    X, y = _hidden_factor()
+    ae = make_estimator(AutoencoderTransformer, max_epochs=5)
+    pipe = make_pipeline(StandardScaler(), make_supervised(Estimator, ae, max_epochs=5))
+    name = pipe.steps[-1][0]
+    grid = {f"{name}__autoencoder__n_components": [1, 2], f"{name}__lr": [1e-3, 3e-3]}
+    search = GridSearchCV(pipe, grid, cv=2, n_jobs=2).fit(X, y)
+    scores = search.cv_results_["mean_test_score"]
+    assert np.all(np.isfinite(scores))
+    assert search.best_params_[f"{name}__autoencoder__n_components"] == 2
+    best = search.best_estimator_[-1]
+    assert best.autoencoder_.n_components == 2 and best.lr == search.best_params_[f"{name}__lr"]
+
+
+def test_semi_supervised_classifier_in_a_pipeline():
+    X, y = load_digits(return_X_y=True)
+    y_few = y[:1000].copy()
+    y_few[200:] = -1
+    ae = make_estimator(AutoencoderTransformer, n_components=16, hidden_layer_sizes=(32,))
+    pipe = make_pipeline(StandardScaler(), make_supervised(AutoencoderClassifier, ae))
+    pipe.fit(X[:1000], y_few)
+    # 200 labels: a logistic regression on the pixels scores about 0.85; chance is 0.1
+    assert pipe.score(X[1000:1300], y[1000:1300]) > 0.8
+    assert pipe[-1].autoencoder_.n_features_in_ == 64
+
+
+@pytest.mark.parametrize("Estimator", SUPERVISED)
+def test_supervised_pickle_round_trip(Estimator, X_small):
+    y = (X_small[:, 0] > 1).astype(int)
+    est = make_supervised(Estimator).fit(X_small, y)
+    for loaded in (pickle.loads(pickle.dumps(est)), clone(est).fit(X_small, y)):
+        assert_array_equal(loaded.predict(X_small), est.predict(X_small))
+        assert_array_equal(loaded.transform(X_small), est.transform(X_small))
+    assert clone(est).get_params()["autoencoder"] is not est.autoencoder
+    assert not hasattr(est.autoencoder, "net_")  # the parameter is never fitted in place
+
+
+@pytest.mark.parametrize("Estimator", SUPERVISED)
+def test_supervised_set_output_and_feature_names(Estimator, X_small):
+    columns = [f"col_{i}" for i in range(X_small.shape[1])]
+    df = pd.DataFrame(X_small, columns=columns)
+    y = (X_small[:, 0] > 1).astype(int)
+    est = make_supervised(Estimator).set_output(transform="pandas").fit(df, y)
+    assert_array_equal(est.feature_names_in_, columns)
+    Z = est.transform(df)
+    prefix = Estimator.__name__.lower()
+    assert isinstance(Z, pd.DataFrame) and list(Z.columns) == [f"{prefix}{i}" for i in range(3)]
+    assert est.predict(df).shape == (60,)
+    with pytest.warns(UserWarning, match="does not have valid feature names"):
+        est.predict(X_small)
+    with pytest.raises(ValueError, match="col_0"):
+        est.predict(df.rename(columns={"col_0": "other"}))

@@ -14,6 +14,7 @@ from .networks import (
     write_pca_start,
     write_ppca_start,
 )
+from .supervised import SupervisedNetwork, build_head, write_linear_start
 from .vae import VariationalAutoencoder
 
 __all__ = [
@@ -23,13 +24,16 @@ __all__ = [
     "ConvEncoder",
     "Residual",
     "ScaledPart",
+    "SupervisedNetwork",
     "VariationalAutoencoder",
+    "build_head",
     "build_network",
     "default_hidden_layer_sizes",
     "init_weights",
     "make_mlp",
     "max_conv_layers",
     "torch_image_shape",
+    "write_linear_start",
     "write_pca_start",
     "write_ppca_start",
 ]
