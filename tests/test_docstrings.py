@@ -11,22 +11,26 @@ import inspect
 import numpy as np
 import pytest
 from numpydoc.docscrape import NumpyDocString
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils._testing import assert_docstring_consistency
 
 import sklearn_ae
-from sklearn_ae import AutoencoderTransformer
+from sklearn_ae import AutoencoderClassifier, AutoencoderTransformer
 
 REFERENCE = AutoencoderTransformer
+SUPERVISED_REFERENCE = AutoencoderClassifier
 
 # every public estimator, so that a new member of the family is checked without editing
-# this file
+# this file; the autoencoders share AutoencoderTransformer's text, the classifiers and
+# regressors built on them AutoencoderClassifier's
 ESTIMATORS = [
     obj
     for obj in (getattr(sklearn_ae, name) for name in sklearn_ae.__all__)
     if inspect.isclass(obj) and issubclass(obj, BaseEstimator)
 ]
-MEMBERS = [cls for cls in ESTIMATORS if cls is not REFERENCE]
+SUPERVISED = [cls for cls in ESTIMATORS if issubclass(cls, (ClassifierMixin, RegressorMixin))]
+MEMBERS = [cls for cls in ESTIMATORS if cls is not REFERENCE and cls not in SUPERVISED]
+SUPERVISED_MEMBERS = [cls for cls in SUPERVISED if cls is not SUPERVISED_REFERENCE]
 
 # Shared parameters whose meaning really differs in a member: the member keeps its own text.
 PARAMETER_EXCLUSIONS = {
@@ -47,6 +51,13 @@ PARAMETER_EXCLUSIONS = {
         "random_state": "also draws the reparameterisation noise in training",
         "sparsity": "acts on the posterior means, in the prior's units",
         "sparsity_weight": "the loss it is weighed against is the negative ELBO",
+    },
+}
+
+# The same for the classifiers and regressors, against AutoencoderClassifier.
+SUPERVISED_PARAMETER_EXCLUSIONS = {
+    "AutoencoderRegressor": {
+        "consistency_weight": "off by default: input noise shrinks a regression's slopes",
     },
 }
 
@@ -83,12 +94,14 @@ def test_family_is_found():
     # guards the discovery above: an empty list would make the other tests pass vacuously
     assert REFERENCE in ESTIMATORS
     assert {cls.__name__ for cls in MEMBERS} >= {"DenoisingAutoencoder", "VAETransformer"}
+    assert {cls.__name__ for cls in SUPERVISED_MEMBERS} == {"AutoencoderRegressor"}
 
 
 def test_exclusions_name_members():
     names = {cls.__name__ for cls in MEMBERS}
     assert set(PARAMETER_EXCLUSIONS) <= names
     assert set(ATTRIBUTE_EXCLUSIONS) <= names
+    assert set(SUPERVISED_PARAMETER_EXCLUSIONS) <= {cls.__name__ for cls in SUPERVISED_MEMBERS}
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS, ids=lambda cls: cls.__name__)
@@ -104,7 +117,11 @@ def test_attributes_documented_are_fitted_attributes(cls):
     pd = pytest.importorskip("pandas")
     # string column names so that feature_names_in_ exists
     X = pd.DataFrame(rng.rand(20, 3), columns=["a", "b", "c"])
-    est = cls(max_epochs=1, device="cpu", random_state=0).fit(X)
+    if cls in SUPERVISED:
+        ae = AutoencoderTransformer(max_epochs=1, device="cpu", random_state=0)
+        est = cls(ae, max_epochs=1, random_state=0).fit(X, np.arange(20) % 2)
+    else:
+        est = cls(max_epochs=1, device="cpu", random_state=0).fit(X)
     documented = _documented(cls, "Attributes")
     assert len(documented) == len(set(documented)), "an attribute is documented twice"
     assert set(documented) == _fitted_attributes(est)
@@ -130,3 +147,25 @@ def test_shared_attributes_match_reference(cls):
     assert set(excluded) <= set(reference) & set(member)
     shared = [name for name in reference if name in member and name not in excluded]
     assert_docstring_consistency([REFERENCE, cls], include_attrs=shared)
+
+
+def _shared_parameters(reference, cls, excluded):
+    assert set(excluded) <= set(_init_params(reference)) & set(_init_params(cls))
+    return [
+        name for name in _init_params(reference)
+        if name in _init_params(cls) and name not in excluded
+    ]
+
+
+@pytest.mark.parametrize("cls", SUPERVISED_MEMBERS, ids=lambda cls: cls.__name__)
+def test_supervised_shared_parameters_match(cls):
+    excluded = SUPERVISED_PARAMETER_EXCLUSIONS.get(cls.__name__, {})
+    shared = _shared_parameters(SUPERVISED_REFERENCE, cls, excluded)
+    assert_docstring_consistency([SUPERVISED_REFERENCE, cls], include_params=shared)
+
+
+@pytest.mark.parametrize("cls", SUPERVISED_MEMBERS, ids=lambda cls: cls.__name__)
+def test_supervised_shared_attributes_match(cls):
+    reference = _documented(SUPERVISED_REFERENCE, "Attributes")
+    shared = [name for name in reference if name in _documented(cls, "Attributes")]
+    assert_docstring_consistency([SUPERVISED_REFERENCE, cls], include_attrs=shared)

@@ -11,15 +11,24 @@ import time
 import numpy as np
 import pytest
 import torch
-from conftest import ESTIMATORS, Snapshot, make_estimator
+from conftest import ESTIMATORS, Snapshot, make_estimator, make_supervised
 from numpy.testing import assert_array_equal
 from safetensors import safe_open
 from safetensors.torch import save_file
 from sklearn.exceptions import NotFittedError
+from sklearn.frozen import FrozenEstimator
 from sklearn.preprocessing import StandardScaler
 
 import sklearn_ae
-from sklearn_ae import AutoencoderTransformer, DenoisingAutoencoder, VAETransformer, load, save
+from sklearn_ae import (
+    AutoencoderClassifier,
+    AutoencoderRegressor,
+    AutoencoderTransformer,
+    DenoisingAutoencoder,
+    VAETransformer,
+    load,
+    save,
+)
 from sklearn_ae import _device, _persistence
 from sklearn_ae._persistence import (
     MAX_DEPTH,
@@ -706,3 +715,152 @@ def test_saved_file_mode_follows_the_umask(saved, tmp_path, umask):
     finally:
         os.umask(previous)
     assert stat.S_IMODE((tmp_path / "m.safetensors").stat().st_mode) == 0o666 & ~umask
+
+
+# ------------------------------------------------- classifiers and regressors
+def _supervised_cases(X):
+    """(name, estimator, y) of the classifiers and regressors save must round-trip."""
+    rng = np.random.RandomState(0)
+    labels = (X[:, 0] > 1).astype(int)
+    semi = np.where(rng.rand(len(X)) < 0.5, -1, labels)
+    names = np.array(["low", "high"], dtype=object)[labels]
+    names[semi == -1] = -1
+    targets = np.where(semi == -1, np.nan, X[:, 1] * 3.0)
+    prefit = make_estimator(AutoencoderTransformer, n_components=3).fit(X)
+    return [
+        ("classifier", make_supervised(AutoencoderClassifier), semi),
+        ("string-labels", make_supervised(AutoencoderClassifier), names),
+        ("str-dtype", make_supervised(AutoencoderClassifier), np.array(["a", "b"])[labels]),
+        ("prefit", make_supervised(AutoencoderClassifier, FrozenEstimator(prefit)), semi),
+        ("hidden-head-vae", make_supervised(
+            AutoencoderClassifier, make_estimator(VAETransformer, n_components=3),
+            head_hidden_layer_sizes=(4,), freeze_encoder=True), semi),
+        ("regressor-dae", make_supervised(
+            AutoencoderRegressor, make_estimator(DenoisingAutoencoder, n_components=3)),
+         targets),
+        ("default-autoencoder", AutoencoderClassifier(max_epochs=1, random_state=0), labels),
+    ]
+
+
+@pytest.mark.parametrize("case", range(7),
+                         ids=[c[0] for c in _supervised_cases(np.zeros((4, 5)))])
+def test_supervised_round_trip_is_bit_identical(case, X_small, tmp_path):
+    _, est, y = _supervised_cases(X_small)[case]
+    est.fit(X_small, y)
+    path = tmp_path / "model.safetensors"
+    save(est, path)
+    loaded = load(path)
+
+    assert type(loaded) is type(est)
+    assert repr(loaded.get_params()) == repr(est.get_params())
+    assert_array_equal(loaded.predict(X_small), est.predict(X_small))
+    assert loaded.predict(X_small).dtype == est.predict(X_small).dtype
+    assert_array_equal(loaded.transform(X_small), est.transform(X_small))
+    if hasattr(est, "predict_proba"):
+        assert_array_equal(loaded.predict_proba(X_small), est.predict_proba(X_small))
+        assert_array_equal(loaded.classes_, est.classes_)
+        assert loaded.classes_.dtype == est.classes_.dtype
+    # the fitted autoencoder is the fine-tuned network itself, shared with the net
+    assert loaded.net_.module_.network is loaded.autoencoder_.net_.module_
+    assert type(loaded.autoencoder_) is type(est.autoencoder_)
+    _assert_same_outputs(est.autoencoder_, loaded.autoencoder_, X_small)
+    assert loaded.history_[:, "train_loss"] == est.history_[:, "train_loss"]
+    # and it trains again
+    loaded.set_params(max_epochs=1).fit(X_small, y)
+
+
+def test_supervised_file_layout(X_small, tmp_path):
+    prefit = make_estimator(AutoencoderTransformer, n_components=3).fit(X_small)
+    est = make_supervised(AutoencoderClassifier, FrozenEstimator(prefit))
+    est.fit(X_small, (X_small[:, 0] > 1).astype(int))
+    path = tmp_path / "m.safetensors"
+    save(est, path)
+    metadata, tensors = _read(path)
+    assert metadata["format_version"] == "2"
+    assert metadata["class"] == "AutoencoderClassifier"
+    assert {k for k in tensors if k.startswith("module.")} == {
+        "module." + k for k in est.net_.module_.head.state_dict()
+    }
+    # the fine-tuned autoencoder and the prefit one the parameter holds, each once
+    for prefix, ae in (("autoencoder_.", est.autoencoder_), ("autoencoder.", prefit)):
+        stored = {k[len(prefix) + 7:]: v for k, v in tensors.items()
+                  if k.startswith(prefix + "module.")}
+        assert stored.keys() == ae.net_.module_.state_dict().keys()
+        assert all(torch.equal(v, ae.net_.module_.state_dict()[k]) for k, v in stored.items())
+    params = json.loads(metadata["params"])
+    assert params["autoencoder"]["__type__"] == "frozen"
+    assert params["autoencoder"]["estimator"]["class"] == "AutoencoderTransformer"
+    # a file of an autoencoder alone stays version 1
+    save(prefit, path)
+    assert _read(path)[0]["format_version"] == "1"
+
+
+@pytest.fixture
+def saved_classifier(tmp_path, X_small):
+    est = make_supervised(AutoencoderClassifier).fit(X_small, (X_small[:, 0] > 1).astype(int))
+    path = tmp_path / "m.safetensors"
+    save(est, path)
+    return est, path
+
+
+def _edit_nested(path, entry, name, **values):
+    """Set ``values`` in the nested estimator marker ``name`` of the header's ``entry``."""
+    metadata, tensors = _read(path)
+    content = json.loads(metadata[entry])
+    content[name].update(values)
+    metadata[entry] = json.dumps(content)
+    _rewrite(path, metadata, tensors)
+
+
+@pytest.mark.parametrize(
+    "entry, name, values, match",
+    [
+        ("attributes", "autoencoder_", {"class": "AutoencoderClassifier"},
+         "not a member of the family"),
+        ("attributes", "autoencoder_", {"class": "EvilTransformer"}, "EvilTransformer"),
+        ("params", "autoencoder", {"params": {"n_components": -1}}, "parameters are invalid"),
+        ("params", "autoencoder", {"params": {"callbacks": []}}, "callbacks are code"),
+        ("params", "autoencoder", {"__type__": "frozen", "estimator": {}},
+         "frozen estimator must hold a fitted member"),
+    ],
+    ids=["nested-classifier", "unknown-class", "bad-params", "callbacks", "frozen-unfitted"],
+)
+def test_crafted_nested_estimators_raise(saved_classifier, entry, name, values, match):
+    _, path = saved_classifier
+    _edit_nested(path, entry, name, **values)
+    with pytest.raises(ValueError, match=match):
+        load(path)
+
+
+def test_crafted_supervised_attributes_raise(saved_classifier):
+    _, path = saved_classifier
+    metadata, tensors = _read(path)
+    # the autoencoder's width must be the classifier's
+    _edit(path, "attributes", n_features_in_=4)
+    with pytest.raises(ValueError, match="autoencoder_"):
+        load(path)
+    _rewrite(path, metadata, tensors)
+    _edit(path, "attributes", classes_={"__type__": "ndarray", "dtype": "<i8", "shape": [2],
+                                        "values": [1, 0]})
+    with pytest.raises(ValueError, match="classes_"):
+        load(path)
+    _rewrite(path, metadata, tensors)
+    tensors["module.1.0.weight"] = torch.zeros(5, 3)
+    _rewrite(path, metadata, tensors)
+    with pytest.raises(ValueError, match="does not match"):
+        load(path)
+    tensors.pop("module.1.0.weight")
+    tensors["autoencoder_.extra"] = torch.zeros(1)
+    _rewrite(path, metadata, tensors)
+    with pytest.raises(ValueError, match=r"belong to no fitted attribute"):
+        load(path)
+
+
+def test_padded_string_array_is_refused():
+    # 100 kB of header that would pad into 400 MB (1000 values, 100000 characters each)
+    marker = {"__type__": "ndarray", "dtype": "str", "shape": [1000],
+              "values": ["a" * 100000] + ["b"] * 999}
+    with pytest.raises(ValueError, match="pad the others"):
+        _decode(marker, {})
+    short = {**marker, "shape": [3], "values": ["ab", "b", "c"]}
+    assert _decode(short, {}).dtype == np.dtype("<U2")
