@@ -16,7 +16,9 @@ the metrics shared by the CLI (``_cli.py``) and ``benchmarks/``. A new member is
 (see ``_contractive.py``): a subclass of ``_BaseAutoencoder`` with its ``__init__``,
 parameter constraints and docstring, plus, where its objective differs, a small net subclass
 and at most one loss function in ``losses.py``; it registers itself for save/load, and the
-family-wide tests pick it up from ``__all__`` once it is exported here.
+family-wide tests pick it up from ``__all__`` once it is exported here. ``_supervised.py``
+builds the classifier and the regressor on any member: the member's fitted network plus a
+head (``nn/supervised.py``), fine-tuned through the same ``_NetTrainer`` mapping and net.
 """
 
 from ._autoencoder import AutoencoderTransformer

@@ -358,3 +358,18 @@ def test_every_class_keeps_a_training_row():
     clf.fit(X, y_few)
     assert clf.validation_loss_curve_ is None  # nothing was left to hold out
     assert len(set(clf.predict(X))) > 1
+
+
+def test_consistency_noise_is_relative_to_the_first_principal_axis():
+    rng = np.random.RandomState(0)
+    X = rng.randn(400, 2) * np.array([5.0, 1.0])
+    y = (X[:, 1] > 0).astype(int)
+    ae = make_estimator(AutoencoderTransformer, n_components=2)
+    clf = make_supervised(AutoencoderClassifier, ae, consistency_noise=0.5).fit(X, y)
+    # scaled by the RMS around the means, the first axis has std 5 / sqrt((25 + 1) / 2)
+    rms = np.sqrt(np.mean((X - X.mean(0)) ** 2))
+    expected = 0.5 * np.std(X[:, 0]) / rms
+    assert clf.consistency_noise_ == pytest.approx(expected, rel=0.02)
+    assert clf.net_.consistency_noise == clf.consistency_noise_
+    without = make_supervised(AutoencoderClassifier, ae, consistency_weight=0.0).fit(X, y)
+    assert without.consistency_noise_ is None
