@@ -8,8 +8,8 @@ can be *pretrained* on every row, and a classifier then learns from the few labe
 top of its encoder. :class:`~sklearn_ae.AutoencoderClassifier` does both in one ``fit``,
 with scikit-learn's semi-supervised convention: rows whose label is ``-1`` are unlabeled.
 Every row pretrains the autoencoder; the labeled rows train a head on its codes and
-fine-tune the encoder, while the unlabeled rows keep shaping it through a reconstruction
-term and a consistency term (predictions must not change when noise is added to a row).
+fine-tune the encoder, while the unlabeled rows keep shaping it through a consistency term
+(a row's prediction must not change when noise is added to it).
 
 This example measures what that buys on scikit-learn's handwritten digits with 20 to 200
 labels, against a logistic regression that only sees the labeled pixels.

@@ -81,10 +81,13 @@ class _NetTrainer:
     override the shared ones) and ``_sizes_text()`` (its layer sizes, for advice).
     """
 
+    # AdamW's decoupled decay when weight_decay=None
+    _default_adamw_weight_decay = DEFAULT_ADAMW_WEIGHT_DECAY
+
     def _resolve_weight_decay(self):
         # decoupled decay suits AdamW at this size; for coupled-L2 optimizers (Adam, SGD)
         # the same number would crush the weights, so they get none unless asked
-        default = DEFAULT_ADAMW_WEIGHT_DECAY if self.optimizer == "adamw" else 0.0
+        default = self._default_adamw_weight_decay if self.optimizer == "adamw" else 0.0
         self.weight_decay_ = default if self.weight_decay is None else float(self.weight_decay)
 
     def _fit_rng(self):

@@ -30,10 +30,9 @@ import numpy as np
 import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as serialize
+from sklearn.base import BaseEstimator
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils.validation import check_is_fitted
-
-from sklearn.base import BaseEstimator
 
 from ._base import _BaseAutoencoder, _is_fitted_attribute_name
 from ._device import cpu_copy

@@ -55,7 +55,8 @@ def _targets(Estimator, y, y_semi):
 @each_supervised
 def test_every_row_pretrains_and_labeled_rows_fine_tune(Estimator):
     X, y, y_semi = _blobs()
-    est = make_supervised(Estimator, early_stopping=False).fit(X, _targets(Estimator, y, y_semi))
+    est = make_supervised(Estimator, reconstruction_weight=1.0)
+    est.fit(X, _targets(Estimator, y, y_semi))
     # the autoencoder saw every row: its centring is the mean of all of them
     assert_allclose(est.autoencoder_.mean_, X.mean(axis=0))
     # the reconstruction term makes fine-tuning run over every row too
@@ -90,7 +91,7 @@ def test_each_term_on_unlabeled_rows_trains_on_every_row(Estimator, term):
 def test_early_stopping_holds_out_labeled_rows(Estimator):
     X, y, y_semi = _blobs()
     est = make_supervised(Estimator, early_stopping=True, validation_fraction=0.2,
-                          max_epochs=2)
+                          max_epochs=2, reconstruction_weight=1.0)
     est.fit(X, _targets(Estimator, y, y_semi))
     # 6 of the 30 labeled rows are scored; the other 114 rows train
     assert _rows_per_epoch(est, "valid") == 6
