@@ -25,10 +25,10 @@ random_state=draw)``, the classifiers' default autoencoder), handed to the class
 ``FrozenEstimator(pretrained)``, and its fit time is added to each of these methods' fit
 times, which so include everything the method does. Each cell's result is appended to
 ``benchmarks/results/pretraining_cells.jsonl`` as it ends; ``--resume`` skips the cells
-found there and ``--report-only`` renders the table and figure from it. Cells run in
-parallel processes with ``--n-jobs`` (each with ``--threads`` torch threads), in the order
-MNIST L=100, digits, MNIST L=1000, MNIST L=8000, so a partial run has the cells that
-matter most.
+found there and ``--report-only`` renders the table and figure from it (``--quick`` keeps
+its own ``pretraining_cells_quick.jsonl``). Cells run in parallel processes with
+``--n-jobs`` (each with ``--threads`` torch threads), in the order MNIST L=100, digits,
+MNIST L=1000, MNIST L=8000, so a partial run has the cells that matter most.
 
     python -m benchmarks.bench_pretraining --threads 2        # the full run
     python -m benchmarks.bench_pretraining --resume --threads 2   # after an interruption
@@ -150,7 +150,11 @@ METHODS = {
     "AutoencoderClassifier (no pretraining)": _no_pretraining,
 }
 USES_PRETRAINING = {_frozen_ae_logistic, _fine_tuned, _frozen_encoder}
-CELLS_FILE = RESULTS_DIR / "pretraining_cells.jsonl"
+
+
+def cells_file(quick):
+    """Where the cells' rows are appended; a quick run keeps its own file."""
+    return RESULTS_DIR / f"pretraining_cells{'_quick' if quick else ''}.jsonl"
 
 
 def draw_labels(y, n_labeled, seed):
@@ -183,7 +187,7 @@ def run_cell(dataset, n_labeled, method, draw, quick, threads):
     accuracy = float(np.mean(model.predict(data.X_test) == data.y_test))
     row = {"dataset": dataset, "n_labeled": n_labeled, "method": method, "draw": draw,
            "accuracy": accuracy, "fit_s": fit_s, "pretrain_s": pretrain_s, "quick": quick}
-    with open(CELLS_FILE, "a") as f:  # appended whole, line by line: partial runs count
+    with open(cells_file(quick), "a") as f:  # appended whole, line by line: partial runs count
         f.write(json.dumps(row) + "\n")
     return row
 
@@ -260,10 +264,10 @@ def cells(args):
 
 def done_cells(quick):
     """The rows already in the cells file (of a quick run, or of a full one)."""
-    if not CELLS_FILE.exists():
+    path = cells_file(quick)
+    if not path.exists():
         return []
-    rows = [json.loads(line) for line in CELLS_FILE.read_text().splitlines() if line.strip()]
-    return [row for row in rows if row.get("quick", False) == quick]
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def main(argv=None):
@@ -289,8 +293,8 @@ def main(argv=None):
     start = time.perf_counter()
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     rows = done_cells(args.quick) if args.resume or args.report_only else []
-    if not args.resume and not args.report_only and CELLS_FILE.exists():
-        CELLS_FILE.unlink()
+    if not args.resume and not args.report_only:
+        cells_file(args.quick).unlink(missing_ok=True)
     done = {(r["dataset"], r["n_labeled"], r["method"], r["draw"]) for r in rows}
     todo = [cell for cell in cells(args) if cell not in done] if not args.report_only else []
     rows += Parallel(n_jobs=args.n_jobs, verbose=5)(
