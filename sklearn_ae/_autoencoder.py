@@ -140,6 +140,13 @@ default="adamw"
 
     Attributes
     ----------
+    n_components_ : int
+        Number of code units (``n_components`` as fitted), as in
+        :class:`~sklearn.decomposition.PCA`.
+    n_samples_ : int
+        Number of rows of the training data (validation rows included); after
+        :meth:`partial_fit`, all rows seen so far. Absent on models loaded from files
+        written by sklearn-ae 0.1.0.
     n_features_in_ : int
         Number of features seen during :term:`fit`.
     feature_names_in_ : ndarray of shape (n_features_in_,)

@@ -69,6 +69,16 @@ _MIN_SPREAD = 1e-30
 _INT32_MAX = np.iinfo(np.int32).max
 
 
+def _pca_only(name, advice):
+    """A property for a PCA attribute without an honest counterpart here: reading it raises
+    AttributeError (so ``hasattr`` is False, as for any missing attribute) with ``advice``."""
+
+    def refuse(self):
+        raise AttributeError(f"{type(self).__name__} has no {name}: {advice}")
+
+    return property(refuse, doc=f"Not available (raises AttributeError): {advice}")
+
+
 class _BaseAutoencoder(
     ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, metaclass=ABCMeta
 ):
@@ -266,6 +276,7 @@ class _BaseAutoencoder(
         n_features = X.shape[1]
         self.device_ = resolve_device(self.device)
         self._check_n_components(n_features)
+        self.n_components_ = int(self.n_components)
         self.image_shape_ = self._check_image_shape(n_features)
         self.hidden_layer_sizes_ = self._check_hidden_layer_sizes(n_features)
         self._resolve_training_params()
@@ -456,6 +467,9 @@ class _BaseAutoencoder(
             module = self._build_module(data.start_rows(init_seed), init_seed)
             self._initialize_net(module, split, train_seed, steps)
         self._train(data, epochs=1 if partial else None)
+        # partial_fit counts every row seen, as IncrementalPCA's n_samples_seen_ does
+        seen = getattr(self, "n_samples_", 0) if partial and continuing else 0
+        self.n_samples_ = seen + X.shape[0]
         self._record_history()
         self._record_explained_variance(data, split)
 
@@ -692,7 +706,7 @@ class _BaseAutoencoder(
         """
         X = self._validate_post_fit_data(X)
         return self._map_batches(
-            X, lambda m, x, rows: m.encode(x).float().cpu().numpy(), (self.n_components,)
+            X, lambda m, x, rows: m.encode(x).float().cpu().numpy(), (self.n_components_,)
         )
 
     def inverse_transform(self, X):
@@ -710,10 +724,10 @@ class _BaseAutoencoder(
         """
         check_is_fitted(self)
         Z = check_array(X, dtype=[np.float32, np.float64], input_name="X")
-        if Z.shape[1] != self.n_components:
+        if Z.shape[1] != self.n_components_:
             raise ValueError(
                 f"X has {Z.shape[1]} features, but inverse_transform expects codes with "
-                f"n_components={self.n_components} features."
+                f"n_components_={self.n_components_} features."
             )
         return self._map_batches(
             Z,
@@ -881,6 +895,7 @@ class _BaseAutoencoder(
         except (TypeError, ValueError) as exc:
             raise ValueError(f"its parameters are invalid: {exc}") from exc
         vars(est).update(check_fitted_attributes(attributes, cls._fitted_attributes))
+        vars(est).setdefault("n_components_", est.n_components)  # files of 0.1.0
         check_history(history, est.n_iter_)
         if est.image_shape_ is None and (est.architecture == "conv" or est.loss == "ssim"):
             raise ValueError(
@@ -924,7 +939,34 @@ class _BaseAutoencoder(
     # --------------------------------------------------------------- sklearn
     @property
     def _n_features_out(self):
-        return self.n_components
+        return self.n_components_
+
+    # PCA's per-component attributes have no honest counterpart in a non-linear model:
+    # client code that reads them gets an AttributeError naming what to use instead
+    components_ = _pca_only(
+        "components_",
+        "its decoder is non-linear, so no fixed directions span the reconstructions. The "
+        "decoder's image of code unit j is inverse_transform(np.eye(n_components_))[j] "
+        "- inverse_transform(np.zeros((1, n_components_)))[0], and to_torch('decoder') "
+        "gives the whole decoder.",
+    )
+    explained_variance_ratio_ = _pca_only(
+        "explained_variance_ratio_",
+        "a non-linear code does not split the variance it explains into per-unit shares. "
+        "train_explained_variance_ratio_ (and validation_explained_variance_ratio_) is the "
+        "counterpart of PCA's explained_variance_ratio_.sum().",
+    )
+    explained_variance_ = _pca_only(
+        "explained_variance_",
+        "a non-linear code does not split the variance it explains into per-unit shares. "
+        "train_explained_variance_ratio_ is the fraction of the training data's variance "
+        "the whole code explains.",
+    )
+    singular_values_ = _pca_only(
+        "singular_values_",
+        "there is no linear map to take singular values of. "
+        "train_explained_variance_ratio_ measures the whole code's fit.",
+    )
 
     def __sklearn_is_fitted__(self):
         # the network is the last thing fit sets: attributes set before a check that

@@ -111,6 +111,8 @@ def _names(value, fitted):
 # reads only attributes checked before it.
 FITTED_ATTRIBUTES = {
     "n_features_in_": integer(1),
+    "n_components_": integer(1),
+    "n_samples_": integer(1),
     "feature_names_in_": _names,
     "device_": _device,
     "precision_": _precision,
@@ -129,8 +131,9 @@ FITTED_ATTRIBUTES = {
     "validation_explained_variance_ratio_": optional(real(finite=False)),
 }
 
-# set only by some fits (feature names: only for data that have them)
-OPTIONAL_ATTRIBUTES = frozenset({"feature_names_in_"})
+# set only by some fits (feature names: only for data that have them), or absent from files
+# written by 0.1.0 (n_components_ is then the parameter's; n_samples_ stays unknown)
+OPTIONAL_ATTRIBUTES = frozenset({"feature_names_in_", "n_components_", "n_samples_"})
 
 
 def check_fitted_attributes(attributes, checks):

@@ -222,6 +222,13 @@ default="adamw"
 
     Attributes
     ----------
+    n_components_ : int
+        Number of code units (``n_components`` as fitted), as in
+        :class:`~sklearn.decomposition.PCA`.
+    n_samples_ : int
+        Number of rows of the training data (validation rows included); after
+        :meth:`partial_fit`, all rows seen so far. Absent on models loaded from files
+        written by sklearn-ae 0.1.0.
     n_features_in_ : int
         Number of features seen during :term:`fit`.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -463,7 +470,7 @@ default="adamw"
         n_draws = check_positive_int(n_draws, "n_draws")
         X = self._validate_post_fit_data(X)
         generator = torch.Generator().manual_seed(_SCORE_SEED)
-        noise = torch.randn((n_draws, 1, self.n_components), generator=generator)
+        noise = torch.randn((n_draws, 1, self.n_components_), generator=generator)
         noise = noise.to(self.device_)
 
         def terms(module, x, rows):
@@ -544,5 +551,5 @@ default="adamw"
         check_is_fitted(self)
         n_samples = check_positive_int(n_samples, "n_samples")
         rng = check_random_state(random_state)
-        Z = rng.standard_normal((int(n_samples), self.n_components)).astype(np.float32)
+        Z = rng.standard_normal((int(n_samples), self.n_components_)).astype(np.float32)
         return self.inverse_transform(Z)
