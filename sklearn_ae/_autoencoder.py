@@ -148,9 +148,9 @@ default="adamw"
         :meth:`partial_fit`, all rows seen so far. Absent on models loaded from files
         written by sklearn-ae 0.1.0.
     n_features_in_ : int
-        Number of features seen during :term:`fit`.
+        Number of features seen during :meth:`fit`.
     feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during :term:`fit`; only defined when `X` has string
+        Names of features seen during :meth:`fit`; only defined when `X` has string
         feature names.
     mean_ : ndarray of shape (n_features_in_,)
         Per-feature mean of the training data, removed before encoding.
