@@ -76,7 +76,11 @@ def _pca_only(name, advice):
     def refuse(self):
         raise AttributeError(f"{type(self).__name__} has no {name}: {advice}")
 
-    return property(refuse, doc=f"Not available (raises AttributeError): {advice}")
+    return property(
+        refuse,
+        doc=f"PCA's ``{name}`` has no counterpart here: reading it raises "
+        "``AttributeError`` with what to use instead (see the user guide's table).",
+    )
 
 
 class _BaseAutoencoder(
