@@ -22,6 +22,7 @@ family-wide tests pick it up from ``__all__`` once it is exported here.
 from ._autoencoder import AutoencoderTransformer
 from ._contractive import ContractiveAutoencoder
 from ._denoising import DenoisingAutoencoder
+from ._onnx import register_skl2onnx
 from ._persistence import load, save
 from ._vae import VAETransformer
 
@@ -33,6 +34,7 @@ __all__ = [
     "DenoisingAutoencoder",
     "VAETransformer",
     "load",
+    "register_skl2onnx",
     "save",
     "__version__",
 ]

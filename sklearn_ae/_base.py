@@ -46,6 +46,7 @@ from .nn import (
     ScaledPart,
     build_network,
     default_hidden_layer_sizes,
+    onnx_model,
     write_pca_start,
 )
 from .nn.conv import resolve_image_shape
@@ -786,6 +787,49 @@ class _BaseAutoencoder(
         network = copy.deepcopy(self.net_.module_)
         module = ScaledPart(network, part, self.mean_, self.scale_, self.loss == "bce")
         return module.to(self.device_).eval()
+
+    def to_onnx(self, part="encoder", *, opset=None):
+        """The fitted encoder or decoder as an ONNX model, the input scaling built in: to
+        serve :meth:`transform` or :meth:`inverse_transform` outside Python.
+
+        The graph (from :meth:`to_torch`, exported with torch's ``dynamo=True`` exporter)
+        takes float32 rows, any number of them: the encoder's input ``"X"`` of shape
+        ``(n, n_features_in_)`` gives ``"codes"`` of shape ``(n, n_components)``, the
+        decoder's input ``"codes"`` gives ``"X_decoded"`` of shape ``(n, n_features_in_)``
+        in the data's units. For :class:`~sklearn_ae.VAETransformer` the encoder gives the
+        posterior mean, as :meth:`transform` does. Write it to a file with
+        ``onnx.save(model, path)``; to convert a whole pipeline, see
+        :func:`sklearn_ae.register_skl2onnx`. Needs the ``onnx`` extra
+        (``pip install 'sklearn-ae[onnx]'``).
+
+        Parameters
+        ----------
+        part : {"encoder", "decoder"}, default="encoder"
+            Which half of the network.
+        opset : int, default=None
+            ONNX opset of the graph (18 or later); None for the exporter's default.
+
+        Returns
+        -------
+        model : onnx.ModelProto
+
+        Examples
+        --------
+        >>> import numpy as np, onnxruntime
+        >>> from sklearn_ae import AutoencoderTransformer
+        >>> X = np.random.RandomState(0).normal(size=(64, 5)).astype(np.float32)
+        >>> ae = AutoencoderTransformer(n_components=2, max_epochs=2, random_state=0).fit(X)
+        >>> session = onnxruntime.InferenceSession(ae.to_onnx().SerializeToString())
+        >>> (codes,) = session.run(None, {"X": X})
+        >>> bool(np.allclose(codes, ae.transform(X), atol=1e-5))
+        True
+        """
+        check_is_fitted(self)
+        if part == "encoder":
+            n_inputs, names = self.n_features_in_, ("X", "codes")
+        else:
+            n_inputs, names = self.n_components, ("codes", "X_decoded")
+        return onnx_model(self.to_torch(part).cpu(), n_inputs, *names, opset=opset)
 
     def code_activations(self, X):
         """How strongly each code unit responds to each sample (what the sparsity penalty
