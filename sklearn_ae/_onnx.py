@@ -2,7 +2,7 @@
 the graph :meth:`~sklearn_ae.AutoencoderTransformer.to_onnx` exports."""
 
 from ._base import _BaseAutoencoder
-from .nn.export import import_optional
+from .nn.export import import_onnx_extra
 
 
 def register_skl2onnx():
@@ -38,7 +38,7 @@ def register_skl2onnx():
     >>> bool(np.allclose(proba, pipe.predict_proba(X), atol=1e-5))
     True
     """
-    skl2onnx = import_optional("skl2onnx")
+    skl2onnx = import_onnx_extra("skl2onnx")
     for name, cls in _BaseAutoencoder._members_by_name.items():
         skl2onnx.update_registered_converter(cls, f"SklearnAE{name}", _shape, _convert)
 
@@ -46,7 +46,10 @@ def register_skl2onnx():
 def _shape(operator):
     """One float or double input of ``n_features_in_`` columns; float32 codes out."""
     from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
-    from skl2onnx.common.utils import check_input_and_output_numbers, check_input_and_output_types
+    from skl2onnx.common.utils import (
+        check_input_and_output_numbers,
+        check_input_and_output_types,
+    )
 
     check_input_and_output_numbers(operator, input_count_range=1, output_count_range=1)
     check_input_and_output_types(operator, good_input_types=[FloatTensorType, DoubleTensorType])

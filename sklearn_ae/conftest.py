@@ -15,6 +15,7 @@ _NEEDS = {
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        missing = [name for name in _NEEDS.get(item.name, ()) if not importlib.util.find_spec(name)]
+        needs = _NEEDS.get(item.name, ())
+        missing = [name for name in needs if importlib.util.find_spec(name) is None]
         if missing:
             item.add_marker(pytest.mark.skip(reason=f"needs {missing} (the 'onnx' extra)"))

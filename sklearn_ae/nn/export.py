@@ -1,7 +1,9 @@
 """A fitted network's encoder or decoder as one plain module, the scaling built in, and
 that module as an ONNX graph."""
 
+import contextlib
 import importlib
+import logging
 import warnings
 
 import torch
@@ -71,13 +73,10 @@ def onnx_model(module, n_inputs, input_name, output_name, opset=None):
     -------
     model : onnx.ModelProto
     """
-    import_optional("onnx")
-    import_optional("onnxscript")
+    import_onnx_extra("onnx")
+    import_onnx_extra("onnxscript")
     example = torch.zeros(2, n_inputs)  # 0 and 1 would be specialised as constants
-    with warnings.catch_warnings():
-        # deprecation notices from torch's own internals, nothing the caller can act on
-        warnings.simplefilter("ignore", FutureWarning)
-        warnings.simplefilter("ignore", DeprecationWarning)
+    with _quiet_exporter():
         program = torch.onnx.export(
             module,
             (example,),
@@ -91,12 +90,29 @@ def onnx_model(module, n_inputs, input_name, output_name, opset=None):
     return program.model_proto
 
 
-def import_optional(name, extra="onnx"):
-    """The module ``name``, or an ImportError saying which extra of the package brings it."""
+@contextlib.contextmanager
+def _quiet_exporter():
+    """Silence what torch's exporter says about itself and that no caller can act on:
+    deprecation notices from its internals, and a logged warning per export for every
+    torchvision operator it cannot register without torchvision (never used here)."""
+    registration = logging.getLogger("torch.onnx._internal.exporter._registration")
+    level = registration.level
+    registration.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            yield
+    finally:
+        registration.setLevel(level)
+
+
+def import_onnx_extra(name):
+    """The module ``name`` of the ``onnx`` extra, or an ImportError that names the extra."""
     try:
         return importlib.import_module(name)
     except ImportError as exc:
         raise ImportError(
-            f"This needs the optional package {name!r}: install sklearn-ae with the "
-            f"{extra!r} extra, pip install 'sklearn-ae[{extra}]'."
+            f"ONNX export needs the optional package {name!r}: install sklearn-ae with "
+            "its 'onnx' extra, pip install 'sklearn-ae[onnx]'."
         ) from exc
