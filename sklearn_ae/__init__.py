@@ -11,17 +11,20 @@ net (loss, precision, compile, the fit's own random streams, the ``penalty`` hoo
 ``_base.py`` the private abstract ``_BaseAutoencoder`` (validation, one ``_fit`` path, one
 parameter->net mapping, inference, rebuilding from a saved state); ``_restore.py`` what
 putting state back checks (a saved file's declared attributes and shapes, the snapshot a
-failed fit rolls back to); ``_persistence.py`` the safe file format only; ``evaluation.py``
+failed fit rolls back to); ``_persistence.py`` the safe file format only (pickle, joblib
+and skops store the plain state of ``_BaseAutoencoder.__getstate__``); ``_onnx.py`` the
+skl2onnx converter (the export itself is ``nn/export.py``); ``evaluation.py``
 the metrics shared by the CLI (``_cli.py``) and ``benchmarks/``. A new member is one file
 (see ``_contractive.py``): a subclass of ``_BaseAutoencoder`` with its ``__init__``,
 parameter constraints and docstring, plus, where its objective differs, a small net subclass
-and at most one loss function in ``losses.py``; it registers itself for save/load, and the
-family-wide tests pick it up from ``__all__`` once it is exported here.
+and at most one loss function in ``losses.py``; it registers itself for save/load and
+skl2onnx, and the family-wide tests pick it up from ``__all__`` once it is exported here.
 """
 
 from ._autoencoder import AutoencoderTransformer
 from ._contractive import ContractiveAutoencoder
 from ._denoising import DenoisingAutoencoder
+from ._onnx import register_skl2onnx
 from ._persistence import load, save
 from ._vae import VAETransformer
 
@@ -33,6 +36,7 @@ __all__ = [
     "DenoisingAutoencoder",
     "VAETransformer",
     "load",
+    "register_skl2onnx",
     "save",
     "__version__",
 ]

@@ -13,6 +13,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
+from skorch.history import History
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
@@ -28,6 +29,8 @@ from ._device import (
     oom_advice,
     resolve_device,
     resolve_precision,
+    to_arrays,
+    to_tensors,
 )
 from ._net import AutoencoderNet
 from ._restore import (
@@ -43,6 +46,7 @@ from .nn import (
     ScaledPart,
     build_network,
     default_hidden_layer_sizes,
+    onnx_model,
     write_pca_start,
 )
 from .nn.conv import resolve_image_shape
@@ -802,6 +806,49 @@ class _BaseAutoencoder(
         module = ScaledPart(network, part, self.mean_, self.scale_, self.loss == "bce")
         return module.to(self.device_).eval()
 
+    def to_onnx(self, part="encoder", *, opset=None):
+        """The fitted encoder or decoder as an ONNX model, the input scaling built in: to
+        serve :meth:`transform` or :meth:`inverse_transform` outside Python.
+
+        The graph (from :meth:`to_torch`, exported with torch's ``dynamo=True`` exporter)
+        takes float32 rows, any number of them: the encoder's input ``"X"`` of shape
+        ``(n, n_features_in_)`` gives ``"codes"`` of shape ``(n, n_components)``, the
+        decoder's input ``"codes"`` gives ``"X_decoded"`` of shape ``(n, n_features_in_)``
+        in the data's units. For :class:`~sklearn_ae.VAETransformer` the encoder gives the
+        posterior mean, as :meth:`transform` does. Write it to a file with
+        ``onnx.save(model, path)``; to convert a whole pipeline, see
+        :func:`sklearn_ae.register_skl2onnx`. Needs the ``onnx`` extra
+        (``pip install 'sklearn-ae[onnx]'``).
+
+        Parameters
+        ----------
+        part : {"encoder", "decoder"}, default="encoder"
+            Which half of the network.
+        opset : int, default=None
+            ONNX opset of the graph (18 or later); None for the exporter's default.
+
+        Returns
+        -------
+        model : onnx.ModelProto
+
+        Examples
+        --------
+        >>> import numpy as np, onnxruntime
+        >>> from sklearn_ae import AutoencoderTransformer
+        >>> X = np.random.RandomState(0).normal(size=(64, 5)).astype(np.float32)
+        >>> ae = AutoencoderTransformer(n_components=2, max_epochs=2, random_state=0).fit(X)
+        >>> session = onnxruntime.InferenceSession(ae.to_onnx().SerializeToString())
+        >>> (codes,) = session.run(None, {"X": X})
+        >>> bool(np.allclose(codes, ae.transform(X), atol=1e-5))
+        True
+        """
+        check_is_fitted(self)
+        if part == "encoder":
+            n_inputs, names = self.n_features_in_, ("X", "codes")
+        else:
+            n_inputs, names = self.n_components, ("codes", "X_decoded")
+        return onnx_model(self.to_torch(part).cpu(), n_inputs, *names, opset=opset)
+
     def code_activations(self, X):
         """How strongly each code unit responds to each sample (what the sparsity penalty
         acts on).
@@ -908,19 +955,32 @@ class _BaseAutoencoder(
             )
         est.device_ = loadable_device(est.device_)
         est._fit_precision_to_device()
-        est.net_ = est._make_net(est._restored_module(module_state), None)
+        est._restore_net(module_state, history)
+        return est
+
+    def _restore_net(self, module_state, history, optimizer=None):
+        """``net_`` rebuilt from the fitted attributes and parameters, holding the weights
+        ``module_state`` (checked against the fitted sizes first) and the ``history``.
+
+        ``optimizer``, if given, is the fitted optimizer's class name and state: loaded
+        when the parameters give that kind of optimizer (a warm start then continues it
+        exactly), left fresh when ``optimizer`` was changed after the fit. ValueError if
+        they do not describe a usable model.
+        """
+        self.net_ = self._make_net(self._restored_module(module_state), None)
         try:
-            est.net_.initialize()
+            self.net_.initialize()
+            # skorch moved (and may have copied) the module; the optimizer holds its
+            # parameters, so fill them in place
+            self.net_.module_.load_state_dict(module_state, strict=True)
+            if optimizer is not None and type(self.net_.optimizer_).__name__ == optimizer[0]:
+                self.net_.optimizer_.load_state_dict(optimizer[1])
         except Exception as exc:
             raise ValueError(
                 f"its fitted attributes do not describe a usable model: {exc!r}"
             ) from exc
-        # skorch moved (and may have copied) the module; the optimizer holds its
-        # parameters, so fill them in place
-        est.net_.module_.load_state_dict(module_state, strict=True)
-        est.net_.module_.eval()
-        est.net_.history = history
-        return est
+        self.net_.module_.eval()
+        self.net_.history = History(history)
 
     def _restored_module(self, module_state):
         """The network of the fitted sizes holding ``module_state``, built only once the
@@ -983,11 +1043,34 @@ class _BaseAutoencoder(
         tags.input_tags.allow_nan = False
         return tags
 
+    def __getstate__(self):
+        # numpy arrays and plain Python values only, the net reduced to its weights,
+        # optimizer state and history: pickle, joblib and skops store this alike (skops
+        # cannot hold torch objects), without torch's own pickling, and it loads on a
+        # machine without the device it was fitted on
+        state = dict(super().__getstate__())
+        if "net_" in state:
+            net = state["net_"]
+            state["net_"] = {
+                "module_state": to_arrays(net.module_.state_dict()),
+                "optimizer": type(net.optimizer_).__name__,
+                "optimizer_state": to_arrays(net.optimizer_.state_dict()),
+                "history": [dict(row) for row in net.history],
+            }
+        return state
+
     def __setstate__(self, state):
+        net = state.get("net_")
+        rebuild = isinstance(net, dict)  # otherwise absent, or a skorch net (0.1.0's pickles)
+        if rebuild:
+            state = {key: value for key, value in state.items() if key != "net_"}
         super().__setstate__(state)
         if "device_" in self.__dict__:
             self.device_ = loadable_device(self.device_)
             self._fit_precision_to_device()
+        if rebuild:
+            optimizer = (net["optimizer"], to_tensors(net["optimizer_state"]))
+            self._restore_net(to_tensors(net["module_state"]), net["history"], optimizer)
 
     def _fit_precision_to_device(self):
         """After loading onto another device: a precision it cannot train in falls back."""

@@ -6,6 +6,7 @@ import copy
 import re
 import warnings
 
+import numpy as np
 import torch
 
 _DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
@@ -125,12 +126,29 @@ def cuda_has_bfloat16(device):
 
 def cpu_copy(obj):
     """A copy of a (nested) state dict with every tensor on the CPU."""
-    if isinstance(obj, torch.Tensor):
-        return obj.detach().to("cpu", copy=True)
+    return _map_leaves(obj, torch.Tensor, lambda t: t.detach().to("cpu", copy=True))
+
+
+def to_arrays(obj):
+    """A copy of a (nested) state dict with every tensor as a numpy array: a state that
+    pickle, joblib and skops store without torch, and that loads on any device."""
+    return _map_leaves(obj, torch.Tensor, lambda t: t.detach().cpu().numpy().copy())
+
+
+def to_tensors(obj):
+    """The inverse of :func:`to_arrays`: every numpy array as a CPU tensor."""
+    return _map_leaves(obj, np.ndarray, lambda a: torch.from_numpy(np.array(a)))
+
+
+def _map_leaves(obj, kind, fn):
+    """A copy of nested dicts, lists and tuples with ``fn`` applied to the leaves of type
+    ``kind`` (other leaves deep-copied)."""
+    if isinstance(obj, kind):
+        return fn(obj)
     if isinstance(obj, dict):
-        return {key: cpu_copy(value) for key, value in obj.items()}
+        return {key: _map_leaves(value, kind, fn) for key, value in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return type(obj)(cpu_copy(value) for value in obj)
+        return type(obj)(_map_leaves(value, kind, fn) for value in obj)
     return copy.deepcopy(obj)
 
 

@@ -1,5 +1,5 @@
-"""Putting an estimator's state back: from a saved file (checked before anything is
-built from it), or as it was before a fit that failed (:class:`Snapshot`).
+"""Putting an estimator's state back: from a saved file or a pickled state (checked before
+anything is built from it), or as it was before a fit that failed (:class:`Snapshot`).
 
 :func:`sklearn_ae.load` decodes a file into parameters, fitted attributes, weights and a
 history; the estimator's ``_from_saved`` checks them here: the fitted attributes against a

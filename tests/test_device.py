@@ -1,6 +1,9 @@
 """Device resolution (sklearn_ae/_device.py) and moving fitted models between devices."""
 
+import os
 import pickle
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -9,6 +12,7 @@ import torch
 from conftest import ESTIMATORS, make_estimator
 from numpy.testing import assert_allclose, assert_array_equal
 
+import sklearn_ae
 import sklearn_ae._device as _device
 from sklearn_ae._device import loadable_device, resolve_device
 
@@ -126,3 +130,30 @@ def test_fit_on_cuda(Estimator, X_small):
     loaded = pickle.loads(pickle.dumps(gpu))
     assert loaded.device_ == "cuda"
     assert_array_equal(loaded.transform(X_small), Z)
+
+
+_LOAD_WITHOUT_CUDA = """
+import pickle, sys
+import numpy as np
+import torch
+assert not torch.cuda.is_available()
+with open(sys.argv[1], "rb") as f:
+    est, X = pickle.load(f)
+print(est.device_, float(np.abs(est.transform(X) - est.expected_).max()))
+"""
+
+
+@requires_cuda
+def test_cuda_fitted_model_unpickles_in_a_process_without_cuda(X_small, tmp_path):
+    # the real case: CUDA tensors in the fitted state, loaded where torch sees no GPU
+    est = make_estimator(sklearn_ae.AutoencoderTransformer, device="cuda").fit(X_small)
+    est.expected_ = est.transform(X_small)
+    with open(tmp_path / "est.pkl", "wb") as f:
+        pickle.dump((est, X_small), f)
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
+    out = subprocess.run(
+        [sys.executable, "-c", _LOAD_WITHOUT_CUDA, str(tmp_path / "est.pkl")],
+        env=env, capture_output=True, text=True, check=True,
+    ).stdout.split()
+    assert out[0] == "cpu"
+    assert float(out[1]) < 1e-5
