@@ -123,15 +123,23 @@ def kept_epoch(net):
 
 
 class EarlyStoppingFromStart(EarlyStopping):
-    """skorch's ``EarlyStopping`` that also counts the untrained model as a candidate.
+    """skorch's ``EarlyStopping`` that also counts the untrained model as a candidate, and
+    keeps only epochs that meet the net's constraints.
 
     A PCA-initialised autoencoder already sits at the PCA solution before its first step;
     scoring that state on the validation data means ``load_best`` can fall back to it, so
     training never ends worse than where it began (on validation data).
+
+    The net's ``constraint_scores`` (such as the denoiser's clean reconstruction loss) are
+    taken on the validation rows at the start too. An epoch with one above its start value
+    counts as no improvement, however low its loss (and uses up the patience like any
+    other). The start meets the constraints, so the kept model is never worse than the
+    start on them (on validation data).
     """
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
+        self.start_constraints_ = {}
         if X is None or not net.train_split:
             return
         _, dataset_valid = net.get_split_datasets(X, y)
@@ -139,10 +147,26 @@ class EarlyStoppingFromStart(EarlyStopping):
             return
         score = net.evaluate_loss(dataset_valid)
         self.dynamic_threshold_ = self._calc_new_threshold(score)
+        self.start_constraints_ = net.constraint_scores(dataset_valid)
         # the epoch whose weights the module holds now: 0 before any training
         self.best_epoch_ = len(net.history)
         if self.load_best:
             self.best_model_weights_ = copy.deepcopy(net.module_.state_dict())
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        scores = {name: row[f"valid_{name}"] for name in self.start_constraints_}
+        self._feasible = _at_most(scores, self.start_constraints_)
+        super().on_epoch_end(net, **kwargs)
+
+    def _is_score_improved(self, score):
+        # skorch's test of the monitored score, called by its on_epoch_end
+        return self._feasible and super()._is_score_improved(score)
+
+
+def _at_most(scores, limits):
+    """Whether every score is at or below its limit (NaN never is)."""
+    return all(scores[name] <= limit for name, limit in limits.items())
 
 
 class StopOnNonFiniteLoss(Callback):

@@ -20,9 +20,10 @@ class DenoisingNet(AutoencoderNet):
         Corruption of the inputs in training steps only (targets stay clean), at
         ``noise_level``; ``noise_low`` / ``noise_high`` / ``noise_fill`` (scalars or one value
         per feature) are passed to :func:`~sklearn_ae.noise.corrupt`. Training noise comes
-        from the fit's ``device_rng_``. The validation loss is the mean of the loss of
-        denoising the validation rows, corrupted once and the same at every epoch (a
-        generator seeded from ``random_seed``), and the loss of reconstructing them clean.
+        from the fit's ``device_rng_``. The validation loss is the loss of denoising the
+        validation rows, corrupted once and the same at every epoch (a generator seeded
+        from ``random_seed``); the loss of reconstructing them clean is a constraint of
+        early stopping (``valid_clean_loss`` in the history).
     """
 
     def __init__(self, module, *args, noise="gaussian", noise_level=0.0, noise_low=None,
@@ -51,15 +52,28 @@ class DenoisingNet(AutoencoderNet):
     def get_split_datasets(self, X, y=None, **fit_params):
         train, valid = super().get_split_datasets(X, y, **fit_params)
         if valid is not None and len(valid):
-            # the validation rows twice: once with one fixed corruption (the same at every
-            # call, also the one early stopping scores the untrained model on, from its own
-            # generator), once clean. The validation loss is then the mean of the denoising
-            # and the clean reconstruction losses, so early stopping never keeps a model
-            # that denoises better but reconstructs clean data worse than the PCA start
+            # one fixed corruption of the validation rows: the same at every call (also
+            # the one early stopping scores the untrained model on), from its own generator
             gen = torch.Generator(device=valid.X.device).manual_seed(self.random_seed + 1)
-            noisy = self.corrupt(valid.X, generator=gen)
-            valid = TensorData(torch.cat([noisy, valid.X]), torch.cat([valid.y, valid.y]))
+            valid = CorruptedData(self.corrupt(valid.X, generator=gen), valid.y, valid.X)
         return train, valid
+
+    def constraint_scores(self, dataset):
+        # the loss of reconstructing the rows clean (the validation rows without their
+        # corruption): early stopping keeps the best denoiser among the epochs that
+        # rebuild clean data no worse than the start (the PCA start: no worse than PCA)
+        if isinstance(dataset, CorruptedData):
+            dataset = TensorData(dataset.clean_X, dataset.y)
+        return {**super().constraint_scores(dataset), "clean_loss": self.evaluate_loss(dataset)}
+
+
+class CorruptedData(TensorData):
+    """A :class:`~sklearn_ae._data.TensorData` of corrupted inputs ``X`` and clean targets
+    ``y`` that also keeps the clean inputs ``clean_X`` the corruption was applied to."""
+
+    def __init__(self, X, y, clean_X):
+        super().__init__(X, y)
+        self.clean_X = clean_X
 
 
 # noise_level=None resolves to these (see noise_level_): a gaussian std relative to the
@@ -148,9 +162,14 @@ default="adamw"
     early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the data, stop when its loss has not improved
         for ``n_iter_no_change`` epochs, and keep the best weights seen (the untrained
-        state, e.g. the PCA start, included). The validation loss is the mean of two: the
-        loss of denoising the validation rows, corrupted once with the same noise at every
-        epoch, and the loss of reconstructing them clean, so early stopping judges both.
+        state, e.g. the PCA start, included). The validation loss is the loss of
+        denoising the validation rows, corrupted once with the same noise at every epoch.
+        Clean reconstruction is a constraint: an epoch whose loss of reconstructing the
+        clean validation rows (``valid_clean_loss`` in ``history_``) is above the
+        untrained state's counts as no improvement (and uses up the patience). With
+        ``init="pca"`` the denoiser is thus never worse than PCA at reconstructing the
+        clean validation rows; where training on noise only costs clean reconstruction,
+        it keeps the PCA start.
     validation_fraction : float, default=0.1
         Fraction of the training data held out for early stopping.
     n_iter_no_change : int, default=30

@@ -4,10 +4,11 @@ deterministic inference, reproducible noise."""
 import numpy as np
 import pytest
 import torch
-from conftest import make_estimator
+from conftest import make_arc, make_estimator
 from numpy.testing import assert_allclose, assert_array_equal
 from skorch.callbacks import Callback
 from sklearn.datasets import load_digits
+from sklearn.decomposition import PCA
 
 from sklearn_ae import AutoencoderTransformer, DenoisingAutoencoder
 
@@ -107,7 +108,10 @@ def test_denoiser_removes_masking_noise_better_than_the_plain_autoencoder():
     X_train, X_test = X[:1200], X[1200:]
     rng = np.random.RandomState(0)
     noisy = X_test * (rng.rand(*X_test.shape) >= 0.3)
-    params = dict(n_components=16, hidden_layer_sizes=(64,), max_epochs=30, batch_size=64)
+    # what the two objectives teach, without model selection: at this short, slow fit
+    # early stopping would keep the denoiser's PCA start (see the test below)
+    params = dict(n_components=16, hidden_layer_sizes=(64,), max_epochs=30, batch_size=64,
+                  early_stopping=False)
     dae = make_estimator(DenoisingAutoencoder, noise="masking", noise_level=0.3, **params)
     ae = make_estimator(AutoencoderTransformer, **params)
     dae_err = np.mean((dae.fit(X_train).denoise(noisy) - X_test) ** 2)
@@ -135,21 +139,73 @@ def test_unknown_noise_is_rejected():
         make_estimator(DenoisingAutoencoder, noise="speckle").fit(_digits(30))
 
 
-def test_validation_loss_is_the_mean_of_denoising_and_clean_reconstruction():
+def _start_clean_loss(est):
+    """The untrained start's clean loss on the validation rows, as early stopping took it."""
+    return dict(est.net_.callbacks_)["early_stopping"].start_constraints_["clean_loss"]
+
+
+def _history(est, key):
+    return np.array(est.history_[:, key])
+
+
+class ValidRows(Callback):
+    """Keeps the validation dataset of the fit, as the net scores it."""
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        self.valid = net.get_split_datasets(X, y)[1]
+
+
+def _valid_rows(est):
+    (rec,) = [cb for _, cb in est.net_.callbacks_ if isinstance(cb, ValidRows)]
+    return rec.valid
+
+
+def test_validation_loss_is_denoising_and_the_clean_loss_is_recorded_beside_it():
     X = np.random.RandomState(0).rand(100, 6)
-    est = make_estimator(DenoisingAutoencoder, noise="masking", max_epochs=2).fit(X)
-    net = est.net_
-    train, valid = net.get_split_datasets(
-        net.get_dataset(torch.as_tensor(((X - est.mean_) / est.scale_).astype(np.float32)))
-    )
-    half = len(valid) // 2
-    noisy, clean = valid.X[:half], valid.X[half:]
-    assert torch.equal(clean, valid.y[half:]) and torch.equal(valid.y[:half], clean)
+    est = make_estimator(DenoisingAutoencoder, noise="masking", max_epochs=2,
+                         callbacks=[ValidRows()]).fit(X)
+    valid = _valid_rows(est)
+    noisy, clean = valid.X, valid.clean_X
+    assert len(noisy) == 10 and torch.equal(clean, valid.y)  # mse: the target is the input
     assert (noisy == clean).float().mean() < 1  # some entries switched off
+    net = est.net_
     net.module_.eval()
     with torch.no_grad():
-        expected = 0.5 * (
-            torch.mean((net.module_(noisy)[0] - clean) ** 2)
-            + torch.mean((net.module_(clean)[0] - clean) ** 2)
-        )
-    assert net.evaluate_loss(valid) == pytest.approx(expected.item(), rel=1e-5)
+        denoising = torch.mean((net.module_(noisy)[0] - clean) ** 2).item()
+        reconstruction = torch.mean((net.module_(clean)[0] - clean) ** 2).item()
+    assert net.evaluate_loss(valid) == pytest.approx(denoising, rel=1e-5)
+    assert net.constraint_scores(valid) == {"clean_loss": pytest.approx(reconstruction, rel=1e-5)}
+    assert_array_equal(est.validation_loss_curve_, est.history_[:, "valid_loss"])
+    assert np.all(np.isfinite(_history(est, "valid_clean_loss")))
+
+
+def test_early_stopping_keeps_the_best_denoiser_that_reconstructs_clean_rows_no_worse():
+    # on the arc a 1-unit code beats PCA's line once trained; the first epochs (masking
+    # half the coordinates) rebuild the clean rows worse than the PCA start
+    X = make_arc()
+    est = make_estimator(DenoisingAutoencoder, noise="masking", noise_level=0.1,
+                         n_components=1, lr=1e-2, max_epochs=10,
+                         callbacks=[ValidRows()]).fit(X)
+    clean, valid = _history(est, "valid_clean_loss"), _history(est, "valid_loss")
+    feasible = clean <= _start_clean_loss(est)
+    assert not feasible.all() and feasible.any()
+    assert feasible[est.best_epoch_ - 1]
+    assert valid[est.best_epoch_ - 1] == valid[feasible].min()
+    # the module holds the kept epoch
+    assert est.net_.constraint_scores(_valid_rows(est))["clean_loss"] == pytest.approx(
+        clean[est.best_epoch_ - 1], rel=1e-5
+    )
+
+
+def test_denoiser_keeps_its_pca_start_when_training_only_costs_clean_reconstruction():
+    # a few epochs of masking noise on digits: the denoising loss falls, the clean one
+    # rises above the PCA start's at every epoch, so the PCA start is what is kept
+    X = _digits(200)
+    est = make_estimator(DenoisingAutoencoder, noise="masking", n_components=16,
+                         max_epochs=4, callbacks=[ValidRows()]).fit(X)
+    assert est.best_epoch_ == 0
+    assert np.all(_history(est, "valid_clean_loss") > _start_clean_loss(est))
+    # (the module holds the start again)
+    assert _history(est, "valid_loss").min() < est.net_.evaluate_loss(_valid_rows(est))
+    pca = PCA(n_components=16).fit(X)
+    assert_allclose(est.reconstruct(X), pca.inverse_transform(pca.transform(X)), atol=1e-4)

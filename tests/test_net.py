@@ -129,3 +129,68 @@ def test_early_stopping_without_validation_data_behaves_like_skorch(seeded):
     net = _net(callbacks=[("es", EarlyStoppingFromStart(monitor="train_loss", patience=2))])
     net.fit(_train_data())
     assert len(net.history) == 3
+
+
+class ConstrainedNet(AutoencoderNet):
+    """An AutoencoderNet with one constraint score, ``broken``: 1 in the epochs listed in
+    ``broken_epochs``, 0 in the others and at the start."""
+
+    def __init__(self, *args, broken_epochs=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.broken_epochs = broken_epochs
+
+    def initialize_module(self):
+        super().initialize_module()
+        self.initial_state_ = copy.deepcopy(self.module_.state_dict())
+        return self
+
+    def moved(self):
+        state = self.module_.state_dict()
+        return any(not torch.equal(v, self.initial_state_[k]) for k, v in state.items())
+
+    def constraint_scores(self, dataset):
+        return {"broken": float(len(self.history) in self.broken_epochs)}
+
+
+def _constrained_net(patience=5, **params):
+    return ConstrainedNet(
+        _net().module,
+        criterion=torch.nn.MSELoss,
+        optimizer=torch.optim.SGD,
+        lr=0.1,
+        max_epochs=5,
+        batch_size=8,
+        verbose=0,
+        train_split=TailSplit(np.arange(30, 40)),
+        callbacks=[
+            (
+                "early_stopping",
+                EarlyStoppingFromStart(monitor="valid_loss", patience=patience, load_best=True),
+            )
+        ],
+        **params,
+    ).initialize()
+
+
+def test_early_stopping_keeps_the_best_epoch_that_meets_the_constraints(seeded):
+    # the loss falls at every epoch (see the test above); the last epoch breaks the
+    # constraint on the validation rows, so the one before is kept
+    net = _constrained_net(broken_epochs=(3, 5))
+    net.partial_fit(_train_data())
+    stopper = dict(net.callbacks_)["early_stopping"]
+    assert stopper.start_constraints_ == {"broken": 0.0}
+    assert list(net.history[:, "valid_broken"]) == [0, 0, 1, 0, 1]
+    assert int(np.argmin(net.history[:, "valid_loss"])) + 1 == 5
+    assert stopper.best_epoch_ == 4
+
+
+def test_early_stopping_ends_the_fit_when_no_epoch_meets_the_constraints(seeded):
+    # every trained epoch breaks it: the start is kept, and patience still ends the fit
+    net = _constrained_net(patience=3, broken_epochs=(1, 2, 3, 4, 5))
+    net.partial_fit(_train_data())
+    stopper = dict(net.callbacks_)["early_stopping"]
+    # (the module holds the start again)
+    start_loss = net.evaluate_loss(TailSplit(np.arange(30, 40))(_train_data())[1])
+    assert min(net.history[:, "valid_loss"]) < start_loss
+    assert stopper.best_epoch_ == 0 and len(net.history) == 3
+    assert not net.moved()
