@@ -131,27 +131,32 @@ class EarlyStoppingFromStart(EarlyStopping):
     training never ends worse than where it began (on validation data).
 
     The net's ``constraint_scores`` (such as the denoiser's clean reconstruction loss) are
-    taken on the validation rows at the start too. An epoch with one above its start value
-    counts as no improvement, however low its loss (and uses up the patience like any
-    other). The start meets the constraints, so the kept model is never worse than the
-    start on them (on validation data).
+    taken at the start too, on the validation and on the training rows. An epoch with one
+    above its start value on the validation rows counts as no improvement, however low its
+    loss (and uses up the patience like any other). If the kept epoch has one above its
+    start value on the training rows, the start is put back: a small validation split can
+    pass a model that is worse on the data at large. The start meets the constraints, so
+    the kept model is never worse than the start on them, on the rows of the fit.
     """
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
-        self.start_constraints_ = {}
+        self.start_constraints_ = self.start_train_constraints_ = {}
         if X is None or not net.train_split:
             return
-        _, dataset_valid = net.get_split_datasets(X, y)
+        dataset_train, dataset_valid = net.get_split_datasets(X, y)
         if dataset_valid is None or len(dataset_valid) == 0:
             return
         score = net.evaluate_loss(dataset_valid)
         self.dynamic_threshold_ = self._calc_new_threshold(score)
         self.start_constraints_ = net.constraint_scores(dataset_valid)
         # the epoch whose weights the module holds now: 0 before any training
-        self.best_epoch_ = len(net.history)
+        self.best_epoch_ = self.start_epoch_ = len(net.history)
         if self.load_best:
             self.best_model_weights_ = copy.deepcopy(net.module_.state_dict())
+            # (skorch rebinds best_model_weights_ to a new copy when the best moves on)
+            self.start_model_weights_ = self.best_model_weights_
+            self.start_train_constraints_ = net.constraint_scores(dataset_train)
 
     def on_epoch_end(self, net, **kwargs):
         row = net.history[-1]
@@ -162,6 +167,23 @@ class EarlyStoppingFromStart(EarlyStopping):
     def _is_score_improved(self, score):
         # skorch's test of the monitored score, called by its on_epoch_end
         return self._feasible and super()._is_score_improved(score)
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        super().on_train_end(net, X=X, y=y, **kwargs)
+        if not self.start_train_constraints_ or self.best_epoch_ == self.start_epoch_:
+            return
+        dataset_train, _ = net.get_split_datasets(X, y)
+        scores = net.constraint_scores(dataset_train)
+        if not _at_most(scores, self.start_train_constraints_):
+            net.module_.load_state_dict(self.start_model_weights_)
+            self._sink(f"Restoring the start (epoch {self.start_epoch_}): epoch "
+                       f"{self.best_epoch_} is worse on the training rows ({scores}).",
+                       verbose=net.verbose)
+            self.best_epoch_ = self.start_epoch_
+
+    def __getstate__(self):
+        # like skorch's best_model_weights_: no second copy of the module in a pickle
+        return {**super().__getstate__(), "start_model_weights_": None}
 
 
 def _at_most(scores, limits):

@@ -22,8 +22,8 @@ class DenoisingNet(AutoencoderNet):
         per feature) are passed to :func:`~sklearn_ae.noise.corrupt`. Training noise comes
         from the fit's ``device_rng_``. The validation loss is the loss of denoising the
         validation rows, corrupted once and the same at every epoch (a generator seeded
-        from ``random_seed``); the loss of reconstructing them clean is a constraint of
-        early stopping (``valid_clean_loss`` in the history).
+        from ``random_seed``); the loss of reconstructing rows clean is a constraint of
+        early stopping (on the validation rows, ``valid_clean_loss`` in the history).
     """
 
     def __init__(self, module, *args, noise="gaussian", noise_level=0.0, noise_low=None,
@@ -166,10 +166,11 @@ default="adamw"
         denoising the validation rows, corrupted once with the same noise at every epoch.
         Clean reconstruction is a constraint: an epoch whose loss of reconstructing the
         clean validation rows (``valid_clean_loss`` in ``history_``) is above the
-        untrained state's counts as no improvement (and uses up the patience). With
-        ``init="pca"`` the denoiser is thus never worse than PCA at reconstructing the
-        clean validation rows; where training on noise only costs clean reconstruction,
-        it keeps the PCA start.
+        untrained state's counts as no improvement (and uses up the patience), and if the
+        kept epoch reconstructs the clean training rows worse than the untrained state,
+        the untrained state is kept instead. With ``init="pca"`` the denoiser is thus
+        never worse than PCA at reconstructing the clean rows it was fitted on; where
+        training on noise only costs clean reconstruction, it keeps the PCA start.
     validation_fraction : float, default=0.1
         Fraction of the training data held out for early stopping.
     n_iter_no_change : int, default=30

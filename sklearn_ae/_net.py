@@ -214,8 +214,9 @@ class AutoencoderNet(NeuralNet):
 
     def constraint_scores(self, dataset):
         """Scores of the module on ``dataset``, by name, that early stopping must keep at
-        or below the untrained start's (see
-        :class:`~sklearn_ae._callbacks.EarlyStoppingFromStart`); recorded in the history
+        or below the untrained start's: on the validation rows at every epoch, on the
+        training rows for the kept epoch (see
+        :class:`~sklearn_ae._callbacks.EarlyStoppingFromStart`). Recorded in the history
         after every validation pass as ``valid_<name>``. None here; members add theirs by
         extending this hook."""
         return {}

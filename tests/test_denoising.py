@@ -139,31 +139,38 @@ def test_unknown_noise_is_rejected():
         make_estimator(DenoisingAutoencoder, noise="speckle").fit(_digits(30))
 
 
-def _start_clean_loss(est):
-    """The untrained start's clean loss on the validation rows, as early stopping took it."""
-    return dict(est.net_.callbacks_)["early_stopping"].start_constraints_["clean_loss"]
+def _start_clean_loss(est, rows="valid"):
+    """The untrained start's clean loss on the validation (or training) rows, as early
+    stopping took it."""
+    stopper = dict(est.net_.callbacks_)["early_stopping"]
+    start = stopper.start_constraints_ if rows == "valid" else stopper.start_train_constraints_
+    return start["clean_loss"]
 
 
 def _history(est, key):
     return np.array(est.history_[:, key])
 
 
-class ValidRows(Callback):
-    """Keeps the validation dataset of the fit, as the net scores it."""
+class SplitRows(Callback):
+    """Keeps the training and validation datasets of the fit, as the net scores them."""
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
-        self.valid = net.get_split_datasets(X, y)[1]
+        self.train, self.valid = net.get_split_datasets(X, y)
+
+
+def _split_rows(est):
+    (rec,) = [cb for _, cb in est.net_.callbacks_ if isinstance(cb, SplitRows)]
+    return rec.train, rec.valid
 
 
 def _valid_rows(est):
-    (rec,) = [cb for _, cb in est.net_.callbacks_ if isinstance(cb, ValidRows)]
-    return rec.valid
+    return _split_rows(est)[1]
 
 
 def test_validation_loss_is_denoising_and_the_clean_loss_is_recorded_beside_it():
     X = np.random.RandomState(0).rand(100, 6)
     est = make_estimator(DenoisingAutoencoder, noise="masking", max_epochs=2,
-                         callbacks=[ValidRows()]).fit(X)
+                         callbacks=[SplitRows()]).fit(X)
     valid = _valid_rows(est)
     noisy, clean = valid.X, valid.clean_X
     assert len(noisy) == 10 and torch.equal(clean, valid.y)  # mse: the target is the input
@@ -185,16 +192,18 @@ def test_early_stopping_keeps_the_best_denoiser_that_reconstructs_clean_rows_no_
     X = make_arc()
     est = make_estimator(DenoisingAutoencoder, noise="masking", noise_level=0.1,
                          n_components=1, lr=1e-2, max_epochs=10,
-                         callbacks=[ValidRows()]).fit(X)
+                         callbacks=[SplitRows()]).fit(X)
     clean, valid = _history(est, "valid_clean_loss"), _history(est, "valid_loss")
     feasible = clean <= _start_clean_loss(est)
     assert not feasible.all() and feasible.any()
     assert feasible[est.best_epoch_ - 1]
     assert valid[est.best_epoch_ - 1] == valid[feasible].min()
-    # the module holds the kept epoch
-    assert est.net_.constraint_scores(_valid_rows(est))["clean_loss"] == pytest.approx(
+    # the module holds the kept epoch, no worse than the start on the training rows too
+    train, valid = _split_rows(est)
+    assert est.net_.constraint_scores(valid)["clean_loss"] == pytest.approx(
         clean[est.best_epoch_ - 1], rel=1e-5
     )
+    assert est.net_.constraint_scores(train)["clean_loss"] <= _start_clean_loss(est, "train")
 
 
 def test_denoiser_keeps_its_pca_start_when_training_only_costs_clean_reconstruction():
@@ -202,7 +211,7 @@ def test_denoiser_keeps_its_pca_start_when_training_only_costs_clean_reconstruct
     # rises above the PCA start's at every epoch, so the PCA start is what is kept
     X = _digits(200)
     est = make_estimator(DenoisingAutoencoder, noise="masking", n_components=16,
-                         max_epochs=4, callbacks=[ValidRows()]).fit(X)
+                         max_epochs=4, callbacks=[SplitRows()]).fit(X)
     assert est.best_epoch_ == 0
     assert np.all(_history(est, "valid_clean_loss") > _start_clean_loss(est))
     # (the module holds the start again)

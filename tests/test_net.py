@@ -1,6 +1,7 @@
 """The skorch training engine (sklearn_ae/_net.py) and the early stopping callback."""
 
 import copy
+import pickle
 
 import numpy as np
 import pytest
@@ -132,12 +133,15 @@ def test_early_stopping_without_validation_data_behaves_like_skorch(seeded):
 
 
 class ConstrainedNet(AutoencoderNet):
-    """An AutoencoderNet with one constraint score, ``broken``: 1 in the epochs listed in
-    ``broken_epochs``, 0 in the others and at the start."""
+    """An AutoencoderNet with one constraint score, ``broken``. On the validation rows: 1 in
+    the epochs listed in ``broken_epochs``, 0 in the others and at the start. On the
+    training rows (told apart by their number): 1 once the weights have left their initial
+    values if ``broken_on_train``, else 0."""
 
-    def __init__(self, *args, broken_epochs=(), **kwargs):
+    def __init__(self, *args, broken_epochs=(), broken_on_train=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.broken_epochs = broken_epochs
+        self.broken_on_train = broken_on_train
 
     def initialize_module(self):
         super().initialize_module()
@@ -149,7 +153,9 @@ class ConstrainedNet(AutoencoderNet):
         return any(not torch.equal(v, self.initial_state_[k]) for k, v in state.items())
 
     def constraint_scores(self, dataset):
-        return {"broken": float(len(self.history) in self.broken_epochs)}
+        if len(dataset) == 10:  # the validation rows
+            return {"broken": float(len(self.history) in self.broken_epochs)}
+        return {"broken": float(self.broken_on_train and self.moved())}
 
 
 def _constrained_net(patience=5, **params):
@@ -194,3 +200,18 @@ def test_early_stopping_ends_the_fit_when_no_epoch_meets_the_constraints(seeded)
     assert min(net.history[:, "valid_loss"]) < start_loss
     assert stopper.best_epoch_ == 0 and len(net.history) == 3
     assert not net.moved()
+
+
+@pytest.mark.parametrize("broken_on_train", [True, False])
+def test_early_stopping_checks_the_kept_epoch_on_the_training_rows(seeded, broken_on_train):
+    # met on the validation rows at every epoch: the best epoch is chosen by the loss; it
+    # is kept only if it meets the constraint on the training rows as well
+    net = _constrained_net(broken_on_train=broken_on_train)
+    net.partial_fit(_train_data())
+    stopper = dict(net.callbacks_)["early_stopping"]
+    if broken_on_train:
+        assert stopper.best_epoch_ == 0 and not net.moved()
+    else:
+        assert stopper.best_epoch_ == int(np.argmin(net.history[:, "valid_loss"])) + 1 > 0
+        assert net.moved()
+    assert pickle.loads(pickle.dumps(stopper)).start_model_weights_ is None
