@@ -11,13 +11,23 @@ from ._net import AutoencoderNet
 from ._restore import real
 from .noise import NOISE_KINDS, corrupt
 
+# The share of each training minibatch's rows left clean. A denoiser trained on corrupted
+# rows only never sees a clean one, and on the MNIST benchmark it reconstructs clean rows
+# worse than PCA at every epoch of a 200-epoch fit (30% masking: 1.05x to 1.8x PCA's
+# clean validation loss), so early stopping, which keeps no model worse than the PCA start
+# on clean rows, could keep nothing but that start. With half the rows clean the network
+# learns both tasks (clean test error 0.68x PCA's, denoising 0.54x to 0.58x PCA's).
+CLEAN_ROW_FRACTION = 0.5
+
+
 class DenoisingNet(AutoencoderNet):
     """:class:`~sklearn_ae._net.AutoencoderNet` that corrupts its training inputs.
 
     Parameters beyond AutoencoderNet's
     ----------------------------------
     noise : {"gaussian", "masking", "salt_and_pepper"}
-        Corruption of the inputs in training steps only (targets stay clean), at
+        Corruption of the inputs in training steps only (targets stay clean; a random
+        ``CLEAN_ROW_FRACTION`` of each batch's rows stays uncorrupted), at
         ``noise_level``; ``noise_low`` / ``noise_high`` / ``noise_fill`` (scalars or one value
         per feature) are passed to :func:`~sklearn_ae.noise.corrupt`. Training noise comes
         from the fit's ``device_rng_``. The validation loss is the loss of denoising the
@@ -43,11 +53,12 @@ class DenoisingNet(AutoencoderNet):
         )
 
     def train_step_single(self, batch, **fit_params):
-        # fresh noise for every batch; the target half of the batch is left clean
+        # fresh noise and fresh clean rows for every batch; the targets are left clean
         Xi, yi = batch
-        return super().train_step_single(
-            (self.corrupt(Xi, generator=self.device_rng_), yi), **fit_params
-        )
+        noisy = self.corrupt(Xi, generator=self.device_rng_)
+        draw = torch.rand(len(Xi), 1, generator=self.device_rng_, device=Xi.device)
+        inputs = torch.where(draw < CLEAN_ROW_FRACTION, Xi, noisy)
+        return super().train_step_single((inputs, yi), **fit_params)
 
     def get_split_datasets(self, X, y=None, **fit_params):
         train, valid = super().get_split_datasets(X, y, **fit_params)
@@ -84,16 +95,18 @@ DEFAULT_NOISE_LEVELS = {"gaussian": 0.5, "masking": 0.3, "salt_and_pepper": 0.2}
 class DenoisingAutoencoder(_BaseAutoencoder):
     """Denoising autoencoder: learns to reconstruct clean data from corrupted inputs.
 
-    During training every minibatch is corrupted afresh (the targets stay clean), so the
-    network cannot learn the identity and must learn the structure of the data. Corruption
-    happens only in training: :meth:`transform`, :meth:`inverse_transform` and
-    :meth:`denoise` are deterministic. To denoise data, pass the noisy rows to
-    :meth:`denoise`; it returns the clean reconstruction in the original units.
+    During training about half the rows of every minibatch (a fresh random choice) are
+    corrupted with fresh noise, the targets staying clean, so the network cannot learn the
+    identity and must learn the structure of the data; the other rows stay clean, so it
+    also learns to reconstruct clean data. Corruption happens only in training:
+    :meth:`transform`, :meth:`inverse_transform` and :meth:`denoise` are deterministic. To
+    denoise data, pass the noisy rows to :meth:`denoise`; it returns the clean
+    reconstruction in the original units.
 
     Everything else (architecture, PCA start, sparsity, losses, early stopping) is shared
-    with :class:`~sklearn_ae.AutoencoderTransformer`. The training and validation losses
-    (``loss_curve_``, ``validation_loss_curve_``) are those of reconstructing clean data
-    from corrupted inputs.
+    with :class:`~sklearn_ae.AutoencoderTransformer`. The validation loss
+    (``validation_loss_curve_``) is that of reconstructing clean data from corrupted
+    inputs; the training loss (``loss_curve_``) that of the half-corrupted minibatches.
 
     Parameters
     ----------

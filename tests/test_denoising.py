@@ -44,7 +44,7 @@ def _digits(n=120):
     return load_digits().data[:n] / 16.0
 
 
-def test_trains_on_corrupted_inputs_against_clean_targets():
+def test_trains_on_half_corrupted_inputs_against_clean_targets():
     X = _digits()
     est = make_estimator(
         DenoisingAutoencoder, noise="masking", noise_level=0.4, early_stopping=False,
@@ -52,19 +52,25 @@ def test_trains_on_corrupted_inputs_against_clean_targets():
     ).fit(X)
     rec = _recorder(est)
     assert len(rec.inputs) == len(rec.batches) == 3
+    left_clean = []
     for seen, (clean_x, clean_y), loss, recon in zip(
         rec.inputs, rec.batches, rec.losses, rec.recons
     ):
         assert_array_equal(clean_x.numpy(), clean_y.numpy())  # mse: target = clean input
-        # digits are mostly dark: count the pixels that were on
+        changed = (seen != clean_x).numpy()
+        corrupted = changed.any(axis=1)
+        left_clean.append(1 - corrupted.mean())
+        # digits are mostly dark: count the pixels that were on, in the corrupted rows
         on = (clean_x.numpy() * est.scale_ + est.mean_) > 1e-6
-        changed = (seen != clean_x).numpy()[on].mean()
-        assert changed == pytest.approx(0.4, abs=0.05)
+        assert changed[corrupted][on[corrupted]].mean() == pytest.approx(0.4, abs=0.05)
         # masked entries are pixels switched off: 0 in the original units
         original = seen.numpy() * est.scale_ + est.mean_
-        assert_allclose(original[(seen != clean_x).numpy()], 0.0, atol=1e-5)
-        # the loss compares the reconstruction of the corrupted input with the clean rows
+        assert_allclose(original[changed], 0.0, atol=1e-5)
+        # the loss compares the reconstruction of the (partly) corrupted input with the
+        # clean rows
         assert loss == pytest.approx(float(((recon - clean_y) ** 2).mean()), rel=1e-5)
+    # about half the rows of every batch are left clean (3 x 120 rows)
+    assert np.mean(left_clean) == pytest.approx(0.5, abs=0.1)
 
 
 def test_corruption_is_fresh_for_every_epoch():
@@ -73,10 +79,12 @@ def test_corruption_is_fresh_for_every_epoch():
         DenoisingAutoencoder, noise="gaussian", early_stopping=False, batch_size=len(X),
         callbacks=[RecordTraining()],
     ).fit(X)
-    first, second = _recorder(est).inputs[:2]
-    # rows are reshuffled each epoch; as sets of rows the two epochs still differ
-    rows = [set(map(tuple, t.numpy().round(5))) for t in (first, second)]
-    assert rows[0].isdisjoint(rows[1])
+    clean = set(map(tuple, _recorder(est).batches[0][0].numpy().round(5)))
+    rows = [set(map(tuple, t.numpy().round(5))) for t in _recorder(est).inputs[:2]]
+    # rows are reshuffled each epoch; as sets of rows the corrupted ones still differ, and
+    # so does the choice of the rows left clean
+    assert (rows[0] - clean).isdisjoint(rows[1] - clean)
+    assert rows[0] & clean and rows[0] & clean != rows[1] & clean
 
 
 @pytest.mark.parametrize("noise", ["gaussian", "masking", "salt_and_pepper"])
