@@ -132,15 +132,20 @@ class EarlyStoppingFromStart(EarlyStopping):
 
     The net's ``constraint_scores`` (such as the denoiser's clean reconstruction loss) are
     taken at the start too, on the validation and on the training rows. An epoch with one
-    above its start value on the validation rows counts as no improvement, however low its
-    loss (and uses up the patience like any other). If the kept epoch has one above its
-    start value on the training rows, the start is put back: a small validation split can
-    pass a model that is worse on the data at large. The start meets the constraints, so
-    the kept model is never worse than the start on them, on the rows of the fit.
+    above its start value on the validation rows is never kept, however low its loss. The
+    patience runs out only when neither the kept model nor the loss improves: training
+    goes on while the loss improves, whether or not its epochs meet the constraints. If
+    the kept epoch has a constraint above its start value on the training rows, the start
+    is put back: a small validation split can pass a model that is worse on the data at
+    large. The start meets the constraints, so the kept model is never worse than the
+    start on them, on the rows of the fit.
     """
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
+        # two thresholds: dynamic_threshold_ follows the loss, kept_threshold_ the loss of
+        # the epochs that meet the constraints (the model to keep)
+        self.kept_threshold_ = self.dynamic_threshold_
         self.start_constraints_ = self.start_train_constraints_ = {}
         if X is None or not net.train_split:
             return
@@ -148,25 +153,43 @@ class EarlyStoppingFromStart(EarlyStopping):
         if dataset_valid is None or len(dataset_valid) == 0:
             return
         score = net.evaluate_loss(dataset_valid)
-        self.dynamic_threshold_ = self._calc_new_threshold(score)
+        self.dynamic_threshold_ = self.kept_threshold_ = self._calc_new_threshold(score)
         self.start_constraints_ = net.constraint_scores(dataset_valid)
         # the epoch whose weights the module holds now: 0 before any training
         self.best_epoch_ = self.start_epoch_ = len(net.history)
         if self.load_best:
             self.best_model_weights_ = copy.deepcopy(net.module_.state_dict())
-            # (skorch rebinds best_model_weights_ to a new copy when the best moves on)
+            # (on_epoch_end binds best_model_weights_ to a new copy when the best moves on)
             self.start_model_weights_ = self.best_model_weights_
             self.start_train_constraints_ = net.constraint_scores(dataset_train)
 
     def on_epoch_end(self, net, **kwargs):
         row = net.history[-1]
-        scores = {name: row[f"valid_{name}"] for name in self.start_constraints_}
-        self._feasible = _at_most(scores, self.start_constraints_)
-        super().on_epoch_end(net, **kwargs)
+        score = row[self.monitor]
+        constraints = {name: row[f"valid_{name}"] for name in self.start_constraints_}
+        kept = self._better(score, self.kept_threshold_) and _at_most(
+            constraints, self.start_constraints_
+        )
+        if kept:
+            self.kept_threshold_ = self._calc_new_threshold(score)
+            self.best_epoch_ = row["epoch"]
+            if self.load_best:
+                self.best_model_weights_ = copy.deepcopy(net.module_.state_dict())
+        # patience runs out only when neither the kept model nor the loss itself improves:
+        # a denoiser's clean reconstruction can stay above the start's through the high
+        # rates of the one-cycle schedule for longer than the patience while its denoising
+        # improves, and fall below it as the rate anneals
+        improved = self._better(score, self.dynamic_threshold_)
+        if improved:
+            self.dynamic_threshold_ = self._calc_new_threshold(score)
+        self.misses_ = 0 if kept or improved else self.misses_ + 1
+        if self.misses_ == self.patience:
+            self._sink(f"Stopping since {self.monitor} has not improved in the last "
+                       f"{self.patience} epochs.", verbose=net.verbose)
+            raise KeyboardInterrupt
 
-    def _is_score_improved(self, score):
-        # skorch's test of the monitored score, called by its on_epoch_end
-        return self._feasible and super()._is_score_improved(score)
+    def _better(self, score, threshold):
+        return score < threshold if self.lower_is_better else score > threshold
 
     def on_train_end(self, net, X=None, y=None, **kwargs):
         super().on_train_end(net, X=X, y=y, **kwargs)

@@ -179,11 +179,12 @@ default="adamw"
         denoising the validation rows, corrupted once with the same noise at every epoch.
         Clean reconstruction is a constraint: an epoch whose loss of reconstructing the
         clean validation rows (``valid_clean_loss`` in ``history_``) is above the
-        untrained state's counts as no improvement (and uses up the patience), and if the
-        kept epoch reconstructs the clean training rows worse than the untrained state,
-        the untrained state is kept instead. With ``init="pca"`` the denoiser is thus
+        untrained state's is never kept, and if the kept epoch reconstructs the clean
+        training rows worse than the untrained state, the untrained state is kept
+        instead. Training stops once neither the denoising loss nor the kept epoch's has
+        improved for ``n_iter_no_change`` epochs. With ``init="pca"`` the denoiser is thus
         never worse than PCA at reconstructing the clean rows it was fitted on; where
-        training on noise only costs clean reconstruction, it keeps the PCA start.
+        training cannot beat PCA there, it keeps the PCA start.
     validation_fraction : float, default=0.1
         Fraction of the training data held out for early stopping.
     n_iter_no_change : int, default=30

@@ -158,12 +158,12 @@ class ConstrainedNet(AutoencoderNet):
         return {"broken": float(self.broken_on_train and self.moved())}
 
 
-def _constrained_net(patience=5, **params):
+def _constrained_net(patience=5, lr=0.1, **params):
     return ConstrainedNet(
         _net().module,
         criterion=torch.nn.MSELoss,
         optimizer=torch.optim.SGD,
-        lr=0.1,
+        lr=lr,
         max_epochs=5,
         batch_size=8,
         verbose=0,
@@ -190,16 +190,19 @@ def test_early_stopping_keeps_the_best_epoch_that_meets_the_constraints(seeded):
     assert stopper.best_epoch_ == 4
 
 
-def test_early_stopping_ends_the_fit_when_no_epoch_meets_the_constraints(seeded):
-    # every trained epoch breaks it: the start is kept, and patience still ends the fit
-    net = _constrained_net(patience=3, broken_epochs=(1, 2, 3, 4, 5))
+@pytest.mark.parametrize("lr", [0.1, 1e3])
+def test_early_stopping_patience_follows_the_loss_not_the_constraints(seeded, lr):
+    # every trained epoch breaks the constraint: the start is kept. With lr=0.1 the loss
+    # falls at every epoch, so training runs to max_epochs (5); with lr=1e3 every step
+    # overshoots, and patience (3) ends the fit
+    net = _constrained_net(lr=lr, patience=3, broken_epochs=(1, 2, 3, 4, 5))
     net.partial_fit(_train_data())
     stopper = dict(net.callbacks_)["early_stopping"]
     # (the module holds the start again)
     start_loss = net.evaluate_loss(TailSplit(np.arange(30, 40))(_train_data())[1])
-    assert min(net.history[:, "valid_loss"]) < start_loss
-    assert stopper.best_epoch_ == 0 and len(net.history) == 3
-    assert not net.moved()
+    assert (min(net.history[:, "valid_loss"]) < start_loss) == (lr == 0.1)
+    assert len(net.history) == (5 if lr == 0.1 else 3)
+    assert stopper.best_epoch_ == 0 and not net.moved()
 
 
 @pytest.mark.parametrize("broken_on_train", [True, False])
