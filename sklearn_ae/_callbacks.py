@@ -147,6 +147,7 @@ class EarlyStoppingFromStart(EarlyStopping):
         # the epochs that meet the constraints (the model to keep)
         self.kept_threshold_ = self.dynamic_threshold_
         self.start_constraints_ = self.start_train_constraints_ = {}
+        self._dataset_train = None
         if X is None or not net.train_split:
             return
         dataset_train, dataset_valid = net.get_split_datasets(X, y)
@@ -162,6 +163,9 @@ class EarlyStoppingFromStart(EarlyStopping):
             # (on_epoch_end binds best_model_weights_ to a new copy when the best moves on)
             self.start_model_weights_ = self.best_model_weights_
             self.start_train_constraints_ = net.constraint_scores(dataset_train)
+            # kept for on_train_end: splitting again would load a memmap's validation
+            # rows once more
+            self._dataset_train = dataset_train
 
     def on_epoch_end(self, net, **kwargs):
         row = net.history[-1]
@@ -191,11 +195,11 @@ class EarlyStoppingFromStart(EarlyStopping):
     def _better(self, score, threshold):
         return score < threshold if self.lower_is_better else score > threshold
 
-    def on_train_end(self, net, X=None, y=None, **kwargs):
-        super().on_train_end(net, X=X, y=y, **kwargs)
+    def on_train_end(self, net, **kwargs):
+        super().on_train_end(net, **kwargs)
+        dataset_train, self._dataset_train = self._dataset_train, None
         if not self.start_train_constraints_ or self.best_epoch_ == self.start_epoch_:
             return
-        dataset_train, _ = net.get_split_datasets(X, y)
         scores = net.constraint_scores(dataset_train)
         if not _at_most(scores, self.start_train_constraints_):
             net.module_.load_state_dict(self.start_model_weights_)
@@ -205,8 +209,9 @@ class EarlyStoppingFromStart(EarlyStopping):
             self.best_epoch_ = self.start_epoch_
 
     def __getstate__(self):
-        # like skorch's best_model_weights_: no second copy of the module in a pickle
-        return {**super().__getstate__(), "start_model_weights_": None}
+        # like skorch's best_model_weights_: no second copy of the module, and no training
+        # data, in a pickle
+        return {**super().__getstate__(), "start_model_weights_": None, "_dataset_train": None}
 
 
 def _at_most(scores, limits):
