@@ -212,6 +212,21 @@ class AutoencoderNet(NeuralNet):
             loss = reconstruction_loss(self.loss, recon, y_true)
         return loss + self.penalty(y_pred, X, training)
 
+    def constraint_scores(self, dataset):
+        """Scores of the module on ``dataset``, by name, that early stopping must keep at
+        or below the untrained start's: on the validation rows at every epoch, on the
+        training rows for the kept epoch (see
+        :class:`~sklearn_ae._callbacks.EarlyStoppingFromStart`). Recorded in the history
+        after every validation pass as ``valid_<name>``. None here; members add theirs by
+        extending this hook."""
+        return {}
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+        if iterator is not None and not training:
+            for name, value in self.constraint_scores(iterator.data).items():
+                self.history.record(f"{prefix}_{name}", value)
+
     def evaluate_loss(self, dataset):
         """Mean validation-mode loss over ``dataset`` (weighted by batch size)."""
         total, count = 0.0, 0

@@ -32,7 +32,7 @@ MEMBERS = [cls for cls in ESTIMATORS if cls is not REFERENCE]
 PARAMETER_EXCLUSIONS = {
     "DenoisingAutoencoder": {
         "n_components": "over-complete codes are allowed without a sparsity penalty",
-        "early_stopping": "its validation loss adds denoising to clean reconstruction",
+        "early_stopping": "denoising validation loss, clean reconstruction as a constraint",
         "random_state": "also draws the noise",
     },
     "ContractiveAutoencoder": {
