@@ -88,6 +88,6 @@ for row, (name, images) in enumerate(rows):
         axes[row, col].imshow(images[col].reshape(28, 28), cmap="gray_r", vmin=0, vmax=1)
         axes[row, col].set_xticks([])
         axes[row, col].set_yticks([])
-    axes[row, 0].set_ylabel(name.replace(", ", "\n"), fontsize=8)
+    axes[row, 0].set_ylabel(name.replace(", ", "\n", 1), fontsize=8)
 fig.tight_layout()
 plt.show()
