@@ -1,7 +1,7 @@
 """
-=================================================
+========================================
 Anomaly detection with ``score_samples``
-=================================================
+========================================
 
 An autoencoder trained on normal data rebuilds normal samples well and unfamiliar ones
 badly, so its reconstruction error is an anomaly score. ``score_samples(X)`` returns, for

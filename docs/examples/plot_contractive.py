@@ -1,7 +1,7 @@
 """
-=======================================================
+============================================================
 The contractive autoencoder: codes that resist small changes
-=======================================================
+============================================================
 
 A *contractive* autoencoder (Rifai et al., 2011) adds a penalty to the reconstruction
 error: ``contraction_weight`` times the squared Frobenius norm of the encoder's Jacobian,

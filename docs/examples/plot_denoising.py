@@ -1,7 +1,7 @@
 """
-=====================================================
+======================================================
 Denoising: gaussian noise, masking and salt-and-pepper
-=====================================================
+======================================================
 
 A *denoising autoencoder* is trained to rebuild **clean** samples from **corrupted**
 copies of them. Because the input is never exactly the target, it cannot learn to copy:

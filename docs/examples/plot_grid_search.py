@@ -1,7 +1,7 @@
 """
-====================================================
+==================================================
 Tuning an autoencoder without labels: GridSearchCV
-====================================================
+==================================================
 
 Hyper-parameters such as the network's size or the learning rate are chosen by
 cross-validation, as for any estimator. A transformer usually cannot be cross-validated on

@@ -1,7 +1,7 @@
 """
-======================================================
+=================================================
 Reconstruction losses compared: MSE, BCE and SSIM
-======================================================
+=================================================
 
 What an autoencoder learns depends on how its reconstructions are scored in training.
 :class:`~sklearn_ae.AutoencoderTransformer` offers three losses (``loss=``):

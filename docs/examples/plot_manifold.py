@@ -1,7 +1,7 @@
 """
-=================================================================
+================================================================
 Manifold learning: swiss roll and S-curve against PCA and Isomap
-=================================================================
+================================================================
 
 The swiss roll and the S-curve are 2-d sheets rolled or bent in 3-d space. A method that
 *unrolls* them maps each point to its position on the sheet, so that the colour (the

@@ -1,7 +1,7 @@
 """
-=================================================
+===============================================
 Visualising MNIST in 2-d: PCA, autoencoder, VAE
-=================================================
+===============================================
 
 Squeezing 784 pixels into 2 numbers per image gives a map of the data set that can be
 drawn. How much of the data's structure survives depends on the method. This example maps

@@ -1,7 +1,7 @@
 """
-=====================================================
+=================================================
 An undercomplete autoencoder as a drop-in for PCA
-=====================================================
+=================================================
 
 An *undercomplete* autoencoder squeezes each sample through a code of ``n_components``
 numbers, fewer than the input has, and learns to rebuild the sample from that code. PCA

@@ -1,7 +1,7 @@
 """
-=============================================
+==============================================
 Shallow or stacked: choosing the encoder depth
-=============================================
+==============================================
 
 ``hidden_layer_sizes`` sets the widths of the encoder's hidden layers; the decoder mirrors
 them. ``()`` means no hidden layer at all, ``(256,)`` one layer (a *shallow* autoencoder),

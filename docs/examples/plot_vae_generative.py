@@ -1,7 +1,7 @@
 """
-==============================================
+=================================================
 The variational autoencoder as a generative model
-==============================================
+=================================================
 
 A plain autoencoder maps each digit to a code, but says nothing about the codes *between*
 the training digits: decode an arbitrary point and you may get garbage. A **variational
