@@ -39,9 +39,10 @@ print(X_train.shape, X_test.shape)
 # -----------------------------------------
 # The only change to a ``PCA -> classifier`` pipeline is the first step. The autoencoder
 # ignores ``y``: it is fitted on the pixels alone, exactly like PCA, and the classifier
-# sees its codes (standardised first: like PCA's scores, the codes have unequal spreads). ``hidden_layer_sizes=(128,)`` (one hidden layer of 128 units on each
-# side) and ``max_epochs=20`` keep this example fast; the defaults train a larger network
-# for longer.
+# sees its codes (standardised first: like PCA's scores, the codes have unequal spreads).
+# ``hidden_layer_sizes=(128,)`` (one hidden layer of 128 units on each side) and
+# ``max_epochs=20`` keep this example fast; the defaults train a larger network for
+# longer.
 k = 16
 
 
