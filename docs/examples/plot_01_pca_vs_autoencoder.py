@@ -22,7 +22,6 @@ held-out reconstruction error as the code size ``k`` grows.
 import time
 
 import matplotlib.pyplot as plt
-import numpy as np
 from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
