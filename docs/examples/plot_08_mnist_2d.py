@@ -65,8 +65,10 @@ fig.tight_layout()
 # same map and bend it: classes that PCA overlaps move apart, which the kNN accuracy
 # measures. The autoencoder is trained to rebuild each digit from its two numbers; the
 # VAE is trained to do so from a noisy code while its KL term pulls the codes towards a
-# standard normal cloud, which trades some of the separation for a map whose every region
-# decodes to a plausible digit (see the VAE example).
+# standard normal cloud, so that every region of its map decodes to a plausible digit
+# (see the VAE example). Compare the two networks' scores: that pull need not cost much
+# separation, and small differences between them are within what another seed or
+# another number of CPU threads changes.
 #
 # Neither network is told about the labels: any class structure in its map comes from
 # what it takes to reconstruct the pixels. For a 2-d *picture* of a data set,
