@@ -67,8 +67,8 @@ fig.tight_layout()
 # VAE is trained to do so from a noisy code while its KL term pulls the codes towards a
 # standard normal cloud, so that every region of its map decodes to a plausible digit
 # (see the VAE example). Compare the two networks' scores: that pull need not cost much
-# separation, and small differences between them are within what another seed or
-# another number of CPU threads changes.
+# separation. Small differences between them can even flip with the number of CPU
+# threads, which changes the order of floating-point sums and so the fitted weights.
 #
 # Neither network is told about the labels: any class structure in its map comes from
 # what it takes to reconstruct the pixels. For a 2-d *picture* of a data set,
