@@ -99,12 +99,14 @@ fig.tight_layout()
 # Held-out error as the code grows
 # --------------------------------
 # :func:`~sklearn_ae.evaluation.reconstruction_mse` is the mean squared error between the
-# held-out images and their reconstructions. We fit both models at several code sizes.
+# held-out images and their reconstructions. We fit both models at several code sizes
+# (reusing the pipeline's autoencoder for k=16).
 ks = [2, 4, 8, 16, 32]
 errors = {"PCA": [], "autoencoder": []}
 for n in ks:
     errors["PCA"].append(reconstruction_mse(PCA(n_components=n).fit(X_train), X_test))
-    errors["autoencoder"].append(reconstruction_mse(make_ae(n).fit(X_train), X_test))
+    model = ae if n == k else make_ae(n).fit(X_train)
+    errors["autoencoder"].append(reconstruction_mse(model, X_test))
 
 print(" k   PCA MSE   AE MSE   AE / PCA")
 for n, e_pca, e_ae in zip(ks, errors["PCA"], errors["autoencoder"]):
@@ -122,8 +124,8 @@ fig.tight_layout()
 
 # %%
 # The printed ratios are what to read here. Since the autoencoder starts at PCA and keeps
-# the best epoch on its validation rows, its held-out error can only beat PCA's by what
-# training found; on new data that is an estimate, so a ratio slightly above 1 is possible
-# where training helps little. Whether the gain is worth the fit time is a question for
+# its best epoch on its validation rows, it does at least as well as PCA on those rows;
+# on new data that is an estimate, so a ratio slightly above 1 is possible where training
+# helps little. Whether the gain is worth the fit time is a question for
 # your data: ``python -m sklearn_ae compare --data your.csv`` measures both.
 plt.show()
