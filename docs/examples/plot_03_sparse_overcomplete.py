@@ -46,8 +46,8 @@ except ValueError as exc:
 # ``sparsity="l1"`` adds ``sparsity_weight * mean |code|`` to the training loss. We use a
 # *linear* encoder and decoder (``hidden_layer_sizes=()``) so that each unit's decoder
 # output is one fixed image, a column of the decoder's weight matrix, and
-# ``init="random"``, the textbook start (the default ``init="pca"`` would start the first
-# 196 units at PCA's components and leave the others unused).
+# ``init="random"``, the textbook start (the default ``init="pca"`` would start up to
+# 196 units at PCA's components and leave the others unused at first).
 models = {}
 for weight in (0.3, 3.0):
     models[weight] = AutoencoderTransformer(
