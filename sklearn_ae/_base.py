@@ -19,6 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from . import _parallel
 from ._callbacks import kept_epoch, train, training_callbacks
 from ._compat import HasMethods, Interval, StrOptions, _fit_context, is_int, output_container
 from ._dask import block_rows, check_dask_array, is_dask_collection, map_row_blocks
@@ -117,6 +118,7 @@ class _BaseAutoencoder(
         "inference_batch_size": [Interval(Integral, 1, None, closed="left")],
         "precision": [StrOptions({"float32", "bfloat16", "float16", "auto"})],
         "compile": ["boolean"],
+        "data_parallel": ["boolean"],
     }
 
     # without a penalty, codes at least as wide as the input can copy it; members whose
@@ -155,6 +157,7 @@ class _BaseAutoencoder(
         inference_batch_size=4096,
         precision="auto",
         compile=False,
+        data_parallel=False,
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -184,6 +187,7 @@ class _BaseAutoencoder(
         self.inference_batch_size = inference_batch_size
         self.precision = precision
         self.compile = compile
+        self.data_parallel = data_parallel
 
     # the family's public members by class name, filled as they are defined: the only
     # classes a saved file may name
@@ -275,7 +279,7 @@ class _BaseAutoencoder(
     def _setup(self, X):
         """Resolve parameters and the data's scaling: everything a fresh fit starts from."""
         n_features = X.shape[1]
-        self.device_ = resolve_device(self.device)
+        self.device_ = resolve_device(self.device, self._local_rank())
         self._check_n_components(n_features)
         self.n_components_ = int(self.n_components)
         self.image_shape_ = self._check_image_shape(n_features)
@@ -468,6 +472,8 @@ class _BaseAutoencoder(
 
     def _fit_steps(self, X, partial, continuing):
         X = self._validate_training_data(X, not continuing, 1 if continuing and partial else 2)
+        if self.data_parallel:
+            self._join_ranks(X, continuing)
         self._check_bce_range(X)
         if continuing:
             self._check_value_range(X)
@@ -498,12 +504,26 @@ class _BaseAutoencoder(
         self._record_history()
         self._record_explained_variance(data, split)
 
+    def _join_ranks(self, X, continuing):
+        """Data-parallel training: join the process group and check, before anything that
+        could fail on some ranks only, that every rank was given data of ``X``'s shape."""
+        device = self.device_ if continuing else resolve_device(self.device, self._local_rank())
+        _parallel.join(device)
+        _parallel.check_same_shape(X.shape, device)
+
     def _fit_rng(self):
         """The fit's numpy RandomState: ``random_state``'s, or, for None, a fresh one from
-        the operating system's entropy (the global numpy RNG is never drawn from)."""
+        the operating system's entropy (the global numpy RNG is never drawn from); in
+        data-parallel training, rank 0's on every rank."""
         if self.random_state is None:
-            return np.random.RandomState(np.random.SeedSequence().generate_state(1)[0])
-        return check_random_state(self.random_state)
+            rng = np.random.RandomState(np.random.SeedSequence().generate_state(1)[0])
+        else:
+            rng = check_random_state(self.random_state)
+        return _parallel.same_rng(rng, self.device_) if self.data_parallel else rng
+
+    def _local_rank(self):
+        """This process's GPU index in data-parallel training (None otherwise)."""
+        return _parallel.local_rank() if self.data_parallel else None
 
     def _training_data(self, X, valid_idx, stream):
         """The net's dataset and split (see :func:`~sklearn_ae._data.training_data`)."""
@@ -530,18 +550,19 @@ class _BaseAutoencoder(
             early_stopping = {"patience": self.n_iter_no_change, "threshold": self.tol}
         if self.lr_schedule == "onecycle" and steps_per_epoch:
             one_cycle = {"max_lr": self.lr, "total_steps": self.max_epochs * steps_per_epoch}
+        # in data-parallel training, only rank 0 prints
+        verbose = 0 if self.data_parallel and _parallel.rank() != 0 else int(self.verbose)
         return {
             "max_epochs": self.max_epochs,
             "batch_size": self.batch_size,
             "lr": self.lr,
             "train_split": train_split,
-            "callbacks": training_callbacks(
-                self.callbacks, self.verbose, early_stopping, one_cycle
-            ),
-            "verbose": int(self.verbose),
+            "callbacks": training_callbacks(self.callbacks, verbose, early_stopping, one_cycle),
+            "verbose": verbose,
             "precision": self.precision_,
             "train_compiled": self.compile,
             "random_seed": seed,
+            "data_parallel": self.data_parallel,
             **self._net_params(),
         }
 

@@ -138,7 +138,9 @@ class BlockData(ArrayData):
         """This dataset's raw rows of each block, blocks and rows shuffled if asked."""
         bounds = self.array.bounds
         n_blocks = len(bounds) - 1
-        blocks = torch.randperm(n_blocks, generator=generator).numpy() if shuffle else range(n_blocks)
+        blocks = range(n_blocks)
+        if shuffle:
+            blocks = torch.randperm(n_blocks, generator=generator).numpy()
         for b in blocks:
             first, last = np.searchsorted(self.indices, bounds[b : b + 2])
             local = self.indices[first:last] - bounds[b]
@@ -395,10 +397,11 @@ def validation_indices(n_samples, fraction, rng):
 def training_data(X, scaler, device, raw_targets, valid_idx=None, stream=True):
     """The dataset a net trains on and its ``train_split``.
 
-    A memmap (with ``stream``) is read, scaled and moved one batch at a time (:class:`ArrayData`, split by
-    :class:`IndexSplit`), :class:`BlockRows` (a Dask array) one block at a time
-    (:class:`BlockData`, always); other data become one float32 tensor on ``device``, with the
-    validation rows placed last so that :class:`TailSplit` splits it into two views.
+    A memmap (with ``stream``) is read, scaled and moved one batch at a time
+    (:class:`ArrayData`, split by :class:`IndexSplit`), :class:`BlockRows` (a Dask array)
+    one block at a time (:class:`BlockData`, always); other data become one float32 tensor
+    on ``device``, with the validation rows placed last so that :class:`TailSplit` splits
+    it into two views.
     ``raw_targets``: the targets are the unscaled rows (``loss="bce"``).
     """
     if isinstance(X, BlockRows) or (stream and is_memmap(X)):
