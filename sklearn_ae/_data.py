@@ -125,17 +125,28 @@ class BlockData(ArrayData):
     """
 
     def batches(self, batch_size, shuffle, generator=None, shard=None):
-        pending = []
-        for rows in self._block_rows(shuffle, generator):
-            pending = np.concatenate([pending, rows]) if len(pending) else rows
-            while len(pending) >= batch_size:
-                batch, pending = pending[:batch_size], pending[batch_size:]
-                yield from self._own_part(batch, shard)
-        if len(pending):
+        pending = None  # raw rows left over from the last block, fewer than batch_size
+        for block, local in self._blocks(shuffle, generator):
+            start = 0
+            if pending is not None:
+                start = batch_size - len(pending)
+                pending = np.concatenate([pending, block[local[:start]]])
+                if len(pending) < batch_size:
+                    continue
+                yield from self._own_part(pending, shard)
+                pending = None
+            stop = start + (len(local) - start) // batch_size * batch_size
+            for first in range(start, stop, batch_size):
+                # gathered batch by batch: the block itself is never copied
+                yield from self._own_part(block[local[first : first + batch_size]], shard)
+            if stop < len(local):
+                pending = block[local[stop:]]
+        if pending is not None:
             yield from self._own_part(pending, shard)
 
-    def _block_rows(self, shuffle, generator):
-        """This dataset's raw rows of each block, blocks and rows shuffled if asked."""
+    def _blocks(self, shuffle, generator):
+        """Each block's rows and the positions in it of this dataset's rows, blocks and
+        positions shuffled if asked."""
         bounds = self.array.bounds
         n_blocks = len(bounds) - 1
         blocks = range(n_blocks)
@@ -147,7 +158,7 @@ class BlockData(ArrayData):
             if shuffle:
                 local = local[torch.randperm(len(local), generator=generator).numpy()]
             if len(local):
-                yield self.array.block(b)[local]
+                yield self.array.block(b), local
 
     def _own_part(self, batch, shard):
         part = shard_bounds(len(batch), shard)
