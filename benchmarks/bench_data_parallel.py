@@ -120,23 +120,38 @@ def spawn(args, processes, threads, rows, batch_size):
             **json.loads(line)}
 
 
-def run(args):
+def configurations(args):
+    """``(name, processes, threads per process, rows, batch_size)`` of every configuration."""
     n = args.processes
     configs = [("1 process x 1 thread", 1, 1, args.rows, GLOBAL_BATCH)]
     if args.threads > 1:
         configs.append((f"1 process x {args.threads} threads", 1, args.threads, args.rows,
                         GLOBAL_BATCH))
-    configs += [
+    return configs + [
         (f"{n} processes x 1 thread", n, 1, args.rows, GLOBAL_BATCH),
         (f"1 process x 1 thread, one share ({args.rows // n} rows, batch {GLOBAL_BATCH // n})",
          1, 1, args.rows // n, GLOBAL_BATCH // n),
     ]
+
+
+def run(args):
+    """``--rounds`` rounds, each running every configuration once in turn (so a change in
+    the machine's load affects them alike); per configuration, the round with the median
+    epoch time, with every round's epoch time and the load average before each."""
+    runs = {}
+    for round_ in range(args.rounds):
+        for name, processes, threads, rows, batch in configurations(args):
+            load = os.getloadavg()[0]
+            row = {**spawn(args, processes, threads, rows, batch), "config": name}
+            row["load_before"] = load
+            runs.setdefault(name, []).append(row)
+            print(f"round {round_ + 1}, {name}: epoch {row['epoch_s']:.2f} s (load {load:.1f})",
+                  flush=True)
     results = []
-    for name, processes, threads, rows, batch in configs:
-        row = spawn(args, processes, threads, rows, batch)
-        row["config"] = name
-        print(f"{name}: epoch {row['epoch_s']:.2f} s, fit {row['fit_s']:.2f} s", flush=True)
-        results.append(row)
+    for rows in runs.values():
+        median = sorted(rows, key=lambda r: r["epoch_s"])[len(rows) // 2]
+        results.append({**median, "rounds_epoch_s": [r["epoch_s"] for r in rows],
+                        "rounds_load": [r["load_before"] for r in rows]})
     return results
 
 
@@ -158,20 +173,22 @@ def summary(results):
     }
 
 
-HEADERS = ["configuration", "rows", "batch / process", "epoch s", "rows/s (epoch)", "fit s",
-           "all-reduce alone s"]
+HEADERS = ["configuration", "rows", "batch / process", "epoch s (median)", "rows/s (epoch)",
+           "epoch s, every round", "load average before", "all-reduce alone s"]
 
 
 def report(result):
     rows = [[r["config"], r["rows"], r["batch_size"] // r["processes"],
              fmt(r["epoch_s"], ".2f"), fmt(r["rows"] / r["epoch_s"], ".0f"),
-             fmt(r["fit_s"], ".2f"), fmt(r.get("allreduce_s"), ".2f")]
+             " ".join(f"{e:.2f}" for e in r["rounds_epoch_s"]),
+             " ".join(f"{x:.1f}" for x in r["rounds_load"]), fmt(r.get("allreduce_s"), ".2f")]
             for r in result["results"]]
     s, env = result["summary"], result["environment"]
     return (
         f"    {result['command']}\n\n"
         f"{result['config']['network']}, float32, global batch {GLOBAL_BATCH}, "
-        f"{result['config']['epochs']} epoch(s), device {result['config']['device']}; CPU "
+        f"{result['config']['epochs']} epoch(s) per fit (the last one timed), "
+        f"{result['config']['rounds']} round(s), device {result['config']['device']}; CPU "
         f"{env['cpu_model']} ({env['cpu_count']} logical CPUs), torch {env['torch']}.\n\n"
         f"{markdown_table(HEADERS, rows)}\n\n"
         f"Epoch time of {result['config']['processes']} processes / the best single process "
@@ -183,7 +200,7 @@ def report(result):
     )
 
 
-def main(argv=None):
+def parse_args(argv):
     parser = argument_parser(__spec__.name, __doc__)
     parser.add_argument("--rows", type=int, default=60_000)
     parser.add_argument("--features", type=int, default=784)
@@ -192,6 +209,8 @@ def main(argv=None):
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--threads", type=int, default=os.cpu_count(),
                         help="threads of the multi-threaded single process (default: cores)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds over all configurations; medians are reported (default 3)")
     parser.add_argument("--device", default="cpu", help="cpu, or cuda (one GPU per process)")
     parser.add_argument("--quick", action="store_true", help="4,000 rows x 64, one epoch")
     parser.add_argument("--out", default=str(RESULTS_DIR))
@@ -199,12 +218,16 @@ def main(argv=None):
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--batch-size", type=int, default=GLOBAL_BATCH, help=argparse.SUPPRESS)
     parser.add_argument("--threads-per-process", type=int, default=1, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
     if args.worker:
         return worker(args)
     check_device(args.device)
     if args.quick:
-        args.rows, args.features, args.epochs = 4_000, 64, 1
+        args.rows, args.features, args.epochs, args.rounds = 4_000, 64, 1, 1
     command = "python -m benchmarks.bench_data_parallel " + " ".join(
         shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
     results = run(args)
@@ -212,7 +235,7 @@ def main(argv=None):
         "command": command.rstrip(), "environment": environment(args.device),
         "config": {"rows": args.rows, "features": args.features, "epochs": args.epochs,
                    "processes": args.processes, "threads": args.threads, "device": args.device,
-                   "quick": args.quick,
+                   "rounds": args.rounds, "quick": args.quick,
                    "network": f"{args.features}-{'-'.join(map(str, HIDDEN))}-{N_COMPONENTS}"},
         "results": results,
     }

@@ -1,6 +1,8 @@
 """benchmarks/bench_data_parallel.py: the ratios and the split of the N-process epoch it
 reports (the measurement itself launches torchrun and takes minutes: not a test)."""
 
+from argparse import Namespace
+
 import pytest
 
 from benchmarks import bench_data_parallel as bench
@@ -8,7 +10,8 @@ from benchmarks import bench_data_parallel as bench
 
 def _row(config, processes, epoch_s, rows=60_000, batch=256, **extra):
     return {"config": config, "processes": processes, "epoch_s": epoch_s, "rows": rows,
-            "batch_size": batch, "fit_s": epoch_s + 1.0, **extra}
+            "batch_size": batch, "fit_s": epoch_s + 1.0, "rounds_epoch_s": [epoch_s],
+            "rounds_load": [1.0], **extra}
 
 
 RESULTS = [
@@ -35,7 +38,7 @@ def test_report_tabulates_every_configuration():
         "summary": bench.summary(RESULTS),
         "environment": {"cpu_model": "CPU", "cpu_count": 2, "torch": "2.13.0"},
         "config": {"network": "784-512-256-30", "epochs": 2, "device": "cpu",
-                   "processes": 2, "quick": False},
+                   "processes": 2, "quick": False, "rounds": 1},
     }
     text = bench.report(result)
     for row in RESULTS:
@@ -43,3 +46,17 @@ def test_report_tabulates_every_configuration():
     assert "the best single process (1 process x 2 threads): 0.833" in text
     (line,) = [ln for ln in text.splitlines() if ln.startswith("| 2 processes")]
     assert " 128 |" in line  # the batch of each of the 2 processes
+
+
+def test_run_reports_the_median_round_of_each_configuration(monkeypatch):
+    epochs = iter([5.0, 9.0, 3.0, 4.0, 6.0, 7.0, 8.0, 1.0, 2.0])
+
+    def fake_spawn(args, processes, threads, rows, batch):
+        return _row("", processes, next(epochs), rows=rows, batch=batch, allreduce_s=0.5)
+
+    monkeypatch.setattr(bench, "spawn", fake_spawn)
+    args = Namespace(processes=2, threads=1, rows=600, rounds=3)
+    results = bench.run(args)
+    assert [r["rounds_epoch_s"] for r in results] == [[5.0, 4.0, 8.0], [9.0, 6.0, 1.0],
+                                                       [3.0, 7.0, 2.0]]
+    assert [r["epoch_s"] for r in results] == [5.0, 6.0, 3.0]
