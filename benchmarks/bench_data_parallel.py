@@ -151,25 +151,33 @@ def run(args):
     for rows in runs.values():
         median = sorted(rows, key=lambda r: r["epoch_s"])[len(rows) // 2]
         results.append({**median, "rounds_epoch_s": [r["epoch_s"] for r in rows],
-                        "rounds_load": [r["load_before"] for r in rows]})
+                        "rounds_load": [r["load_before"] for r in rows],
+                        "rounds_allreduce_s": [r.get("allreduce_s") for r in rows]})
     return results
 
 
 def summary(results):
-    """The ratios of epoch times, and the N-process epoch split into one share's compute,
-    the all-reduces timed alone and the rest (waits, skew; negative where DDP overlapped the
-    all-reduces with the backward pass)."""
+    """The ratios of the N-process epoch time to the best single process's (median rounds,
+    and round by round), and, in the round where the N processes ran under the least load,
+    their epoch split into one share's compute, the all-reduces timed alone and the rest
+    (waits at the steps' synchronisations, the loss all-reduce, skew; negative where DDP hid
+    the all-reduces under the backward pass)."""
     parallel = next(r for r in results if r["processes"] > 1)
     singles = [r for r in results if r["processes"] == 1 and "share" not in r["config"]]
     share = next(r for r in results if "share" in r["config"])
     best = min(singles, key=lambda r: r["epoch_s"])
+    quiet = min(range(len(parallel["rounds_load"])), key=parallel["rounds_load"].__getitem__)
+    epoch, allreduce = parallel["rounds_epoch_s"][quiet], parallel["rounds_allreduce_s"][quiet]
     return {
         "parallel_over_best_single_epoch": parallel["epoch_s"] / best["epoch_s"],
         "best_single": best["config"],
         "parallel_over_one_thread_epoch": parallel["epoch_s"] / singles[0]["epoch_s"],
-        "share_compute_s": share["epoch_s"],
-        "allreduce_alone_s": parallel["allreduce_s"],
-        "rest_s": parallel["epoch_s"] - share["epoch_s"] - parallel["allreduce_s"],
+        "ratio_by_round": [p / b for p, b in zip(parallel["rounds_epoch_s"],
+                                                 best["rounds_epoch_s"])],
+        "quiet_round": quiet + 1,
+        "share_compute_s": share["rounds_epoch_s"][quiet],
+        "allreduce_alone_s": allreduce,
+        "rest_s": epoch - share["rounds_epoch_s"][quiet] - allreduce,
     }
 
 
@@ -193,9 +201,11 @@ def report(result):
         f"{markdown_table(HEADERS, rows)}\n\n"
         f"Epoch time of {result['config']['processes']} processes / the best single process "
         f"({s['best_single']}): {s['parallel_over_best_single_epoch']:.3f} (below 1: faster); "
-        f"/ 1 process x 1 thread: {s['parallel_over_one_thread_epoch']:.3f}. Its epoch: "
-        f"{s['share_compute_s']:.2f} s computing one share, {s['allreduce_alone_s']:.2f} s "
-        f"of all-reduces timed alone, {s['rest_s']:.2f} s the rest.\n"
+        f"/ 1 process x 1 thread: {s['parallel_over_one_thread_epoch']:.3f}; round by round: "
+        f"{' '.join(f'{x:.2f}' for x in s['ratio_by_round'])}. In round {s['quiet_round']} "
+        f"(the least load), its epoch: {s['share_compute_s']:.2f} s computing one share, "
+        f"{s['allreduce_alone_s']:.2f} s of all-reduces timed alone, {s['rest_s']:.2f} s the "
+        "rest.\n"
         + ("\n(quick run: not representative)\n" if result["config"]["quick"] else "")
     )
 

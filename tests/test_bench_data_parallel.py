@@ -10,8 +10,9 @@ from benchmarks import bench_data_parallel as bench
 
 def _row(config, processes, epoch_s, rows=60_000, batch=256, **extra):
     return {"config": config, "processes": processes, "epoch_s": epoch_s, "rows": rows,
-            "batch_size": batch, "fit_s": epoch_s + 1.0, "rounds_epoch_s": [epoch_s],
-            "rounds_load": [1.0], **extra}
+            "batch_size": batch, "fit_s": epoch_s + 1.0, "rounds_epoch_s": [epoch_s, 30.0],
+            "rounds_load": [1.0, 5.0], "rounds_allreduce_s": [extra.get("allreduce_s"), 1.0],
+            **extra}
 
 
 RESULTS = [
@@ -28,6 +29,9 @@ def test_summary_compares_with_the_best_single_process_and_splits_the_epoch():
     assert s["best_single"] == "1 process x 2 threads"
     assert s["parallel_over_best_single_epoch"] == pytest.approx(10.0 / 12.0)
     assert s["parallel_over_one_thread_epoch"] == pytest.approx(0.5)
+    assert s["ratio_by_round"] == pytest.approx([10.0 / 12.0, 1.0])
+    # the split comes from the round with the least load, all from that round
+    assert s["quiet_round"] == 1
     assert (s["share_compute_s"], s["allreduce_alone_s"]) == (9.0, 1.5)
     assert s["rest_s"] == pytest.approx(-0.5)  # the all-reduces overlapped the backward
 
@@ -44,6 +48,7 @@ def test_report_tabulates_every_configuration():
     for row in RESULTS:
         assert f"| {row['config']} " in text
     assert "the best single process (1 process x 2 threads): 0.833" in text
+    assert "round by round: 0.83 1.00. In round 1 (the least load)" in text
     (line,) = [ln for ln in text.splitlines() if ln.startswith("| 2 processes")]
     assert " 128 |" in line  # the batch of each of the 2 processes
 
