@@ -155,25 +155,29 @@ class AutoencoderNet(NeuralNet):
             del self.grad_scaler_, self._training_forward
 
     def train_step_single(self, batch, **fit_params):
-        if getattr(self, "grad_scaler_", None) is None:
-            return super().train_step_single(batch, **fit_params)
         Xi, yi = batch
         self._set_training(True)
         y_pred = self.infer(Xi, **fit_params)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True)
-        self.grad_scaler_.scale(loss).backward()
-        return {"loss": loss, "y_pred": y_pred}
+        step = {"loss": loss, "y_pred": y_pred}
+        if self.data_parallel:
+            # the mean over the processes, exchanged while the backward pass runs (a
+            # blocking exchange here would add a wait for the slowest process to every step)
+            step["mean_loss"] = _parallel.start_mean(loss)
+        scaler = getattr(self, "grad_scaler_", None)
+        (loss if scaler is None else scaler.scale(loss)).backward()
+        return step
 
     def train_step(self, batch, **fit_params):
-        return self._shared_loss(self._train_step(batch, **fit_params))
+        step = self._train_step(batch, **fit_params)
+        if self.data_parallel:
+            step["loss"] = step.pop("mean_loss")()
+        return step
 
     def validation_step(self, batch, **fit_params):
-        return self._shared_loss(super().validation_step(batch, **fit_params))
-
-    def _shared_loss(self, step):
-        """In data-parallel training, the step's loss as the mean over the processes."""
+        step = super().validation_step(batch, **fit_params)
         if self.data_parallel:
-            step["loss"] = _parallel.mean_over_ranks(step["loss"])
+            step["loss"] = _parallel.start_mean(step["loss"])()
         return step
 
     def _train_step(self, batch, **fit_params):

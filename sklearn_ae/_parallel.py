@@ -94,12 +94,19 @@ def same_rng(rng, device):
     return shared
 
 
-def mean_over_ranks(value):
-    """The mean of the scalar tensor ``value`` over the ranks (detached)."""
+def start_mean(value):
+    """Start averaging the scalar tensor ``value`` over the ranks; returns a function that
+    waits for the mean (a detached tensor). Every rank must start the same averages in the
+    same order."""
     dist = _dist()
     value = value.detach().clone()
-    dist.all_reduce(value)
-    return value / dist.get_world_size()
+    work = dist.all_reduce(value, async_op=True)
+
+    def mean():
+        work.wait()
+        return value / dist.get_world_size()
+
+    return mean
 
 
 def shard():
