@@ -123,14 +123,15 @@ def spawn(args, processes, threads, rows, batch_size):
 def configurations(args):
     """``(name, processes, threads per process, rows, batch_size)`` of every configuration."""
     n = args.processes
-    configs = [("1 process x 1 thread", 1, 1, args.rows, GLOBAL_BATCH)]
+    batch = args.global_batch
+    configs = [("1 process x 1 thread", 1, 1, args.rows, batch)]
     if args.threads > 1:
         configs.append((f"1 process x {args.threads} threads", 1, args.threads, args.rows,
-                        GLOBAL_BATCH))
+                        batch))
     return configs + [
-        (f"{n} processes x 1 thread", n, 1, args.rows, GLOBAL_BATCH),
-        (f"1 process x 1 thread, one share ({args.rows // n} rows, batch {GLOBAL_BATCH // n})",
-         1, 1, args.rows // n, GLOBAL_BATCH // n),
+        (f"{n} processes x 1 thread", n, 1, args.rows, batch),
+        (f"1 process x 1 thread, one share ({args.rows // n} rows, batch {batch // n})",
+         1, 1, args.rows // n, batch // n),
     ]
 
 
@@ -194,7 +195,7 @@ def report(result):
     s, env = result["summary"], result["environment"]
     return (
         f"    {result['command']}\n\n"
-        f"{result['config']['network']}, float32, global batch {GLOBAL_BATCH}, "
+        f"{result['config']['network']}, float32, global batch {result['config']['batch']}, "
         f"{result['config']['epochs']} epoch(s) per fit (the last one timed), "
         f"{result['config']['rounds']} round(s), device {result['config']['device']}; CPU "
         f"{env['cpu_model']} ({env['cpu_count']} logical CPUs), torch {env['torch']}.\n\n"
@@ -219,6 +220,8 @@ def parse_args(argv):
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--threads", type=int, default=os.cpu_count(),
                         help="threads of the multi-threaded single process (default: cores)")
+    parser.add_argument("--global-batch", type=int, default=GLOBAL_BATCH,
+                        help="batch_size, shared by the processes (default 256)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="rounds over all configurations; medians are reported (default 3)")
     parser.add_argument("--device", default="cpu", help="cpu, or cuda (one GPU per process)")
@@ -245,7 +248,7 @@ def main(argv=None):
         "command": command.rstrip(), "environment": environment(args.device),
         "config": {"rows": args.rows, "features": args.features, "epochs": args.epochs,
                    "processes": args.processes, "threads": args.threads, "device": args.device,
-                   "rounds": args.rounds, "quick": args.quick,
+                   "rounds": args.rounds, "quick": args.quick, "batch": args.global_batch,
                    "network": f"{args.features}-{'-'.join(map(str, HIDDEN))}-{N_COMPONENTS}"},
         "results": results,
     }

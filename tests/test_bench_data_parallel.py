@@ -42,7 +42,7 @@ def test_report_tabulates_every_configuration():
         "summary": bench.summary(RESULTS),
         "environment": {"cpu_model": "CPU", "cpu_count": 2, "torch": "2.13.0"},
         "config": {"network": "784-512-256-30", "epochs": 2, "device": "cpu",
-                   "processes": 2, "quick": False, "rounds": 1},
+                   "processes": 2, "quick": False, "rounds": 1, "batch": 256},
     }
     text = bench.report(result)
     for row in RESULTS:
@@ -60,7 +60,7 @@ def test_run_reports_the_median_round_of_each_configuration(monkeypatch):
         return _row("", processes, next(epochs), rows=rows, batch=batch, allreduce_s=0.5)
 
     monkeypatch.setattr(bench, "spawn", fake_spawn)
-    args = Namespace(processes=2, threads=1, rows=600, rounds=3)
+    args = Namespace(processes=2, threads=1, rows=600, rounds=3, global_batch=256)
     results = bench.run(args)
     assert [r["rounds_epoch_s"] for r in results] == [[5.0, 4.0, 8.0], [9.0, 6.0, 1.0],
                                                        [3.0, 7.0, 2.0]]
