@@ -281,15 +281,26 @@ class TensorBatches:
 class IndexSplit:
     """A skorch ``train_split`` of an :class:`ArrayData` that holds out fixed row indices:
     the training rows stay on disk, the validation rows are read once (they are scored
-    every epoch). In-memory data use :class:`TailSplit`."""
+    every epoch). In-memory data use :class:`TailSplit`.
+
+    A fit asks for the split three times (skorch's loop, early stopping's score of the
+    start, the closing explained-variance pass); the dataset keeps its split, so the
+    validation rows are read once per fit, not once per call (for a Dask array, each read
+    is a pass over the blocks). The split lives with the dataset, not here: the fitted net
+    keeps its ``train_split``, and pickles must not carry the validation rows.
+    """
 
     def __init__(self, valid_idx):
         self.valid_idx = valid_idx
 
     def __call__(self, dataset, y=None):
-        mask = np.ones(len(dataset), dtype=bool)
-        mask[self.valid_idx] = False
-        return dataset.subset(np.flatnonzero(mask)), dataset.subset(self.valid_idx).load()
+        kept = getattr(dataset, "split_", None)
+        if kept is None or kept[0] is not self:
+            mask = np.ones(len(dataset), dtype=bool)
+            mask[self.valid_idx] = False
+            parts = dataset.subset(np.flatnonzero(mask)), dataset.subset(self.valid_idx).load()
+            dataset.split_ = kept = (self, parts)
+        return kept[1]
 
 
 class TailSplit:

@@ -74,7 +74,8 @@ def test_fit_streams_chunks_and_trains_as_well(Estimator, early_stopping, monkey
     assert_array_equal(again.transform(X), streamed.transform(X))
 
 
-def test_fit_reads_each_chunk_once_per_epoch(monkeypatch):
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_fit_reads_each_chunk_once_per_pass(early_stopping, monkeypatch):
     X = make_arc(400)
     calls = []
     original = BlockData.batches
@@ -85,13 +86,16 @@ def test_fit_reads_each_chunk_once_per_epoch(monkeypatch):
 
     monkeypatch.setattr(BlockData, "batches", spy)
     Xd, source = recorded(X)
-    est = make_estimator(AutoencoderTransformer, early_stopping=False, max_epochs=3).fit(Xd)
+    params = dict(early_stopping=early_stopping, max_epochs=3, n_iter_no_change=10)
+    est = make_estimator(AutoencoderTransformer, **params).fit(Xd)
     reads = len([r for r in source.reads if r])
-    # 3 epochs and the closing pass, each over all 8 chunks, the statistics (2 passes) and
-    # the PCA start's sample (1): 7 passes of 8 chunks, less a chunk when a pass starts
-    # where the last one ended (the last chunk read is kept)
-    assert calls == [400] * 4
-    assert 7 * 8 - 6 <= reads <= 7 * 8
+    # 3 epochs and the closing pass over the training rows, the statistics (2 passes), the
+    # PCA start's sample (1) and the validation rows (1, however often the fit splits):
+    # passes of 8 chunks, less a chunk when a pass starts where the last one ended (the
+    # last chunk read is kept)
+    passes = 7 + early_stopping
+    assert calls == [400 - 40 * early_stopping] * 4
+    assert passes * 8 - passes + 1 <= reads <= passes * 8
     assert est.n_iter_ == 3
 
 
