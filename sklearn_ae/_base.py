@@ -415,9 +415,9 @@ class _BaseAutoencoder(
             :class:`numpy.memmap` is read batch by batch instead of being copied into
             memory (only the validation rows are loaded). A Dask array (known chunk
             sizes) is computed one block of rows at a time, never whole: the blocks in a
-            random order, the rows within each block shuffled, for every epoch (and once
-            more for each of the column statistics, the PCA start's sample, the
-            validation rows and the closing explained-variance pass).
+            random order, the rows within each block shuffled, for every epoch (and for
+            the column statistics, twice, the PCA start's sample, the validation rows and
+            the closing explained-variance pass, once each).
         y : Ignored
             Not used, present for API consistency by convention.
 
