@@ -52,12 +52,14 @@ search = GridSearchCV(
 # and connect with ``Client("tcp://scheduler-host:8786")`` instead of the ``LocalCluster``.
 import torch
 
-torch.set_num_threads(1)
+threads = torch.get_num_threads()
+torch.set_num_threads(1)  # the two fits running at once share torch's threads
 with LocalCluster(
     n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0"
 ) as cluster:
     with Client(cluster), joblib.parallel_backend("dask"):
         search.fit(X_train)
+torch.set_num_threads(threads)
 
 print("best:", search.best_params_, "held-out MSE:", -search.score(X_test))
 
