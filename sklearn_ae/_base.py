@@ -20,8 +20,10 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from . import _parallel
 from ._callbacks import kept_epoch, train, training_callbacks
-from ._compat import HasMethods, Interval, StrOptions, _fit_context, is_int
+from ._compat import HasMethods, Interval, StrOptions, _fit_context, is_int, output_container
+from ._dask import block_rows, check_dask_array, is_dask_collection, map_row_blocks
 from ._data import Scaler, TensorBatches, column_stats, training_data, validation_indices, value_range
 from ._device import (
     loadable_device,
@@ -124,6 +126,7 @@ class _BaseAutoencoder(
         "inference_batch_size": [Interval(Integral, 1, None, closed="left")],
         "precision": [StrOptions({"float32", "bfloat16", "float16", "auto"})],
         "compile": ["boolean"],
+        "data_parallel": ["boolean"],
     }
 
     # without a penalty, codes at least as wide as the input can copy it; members whose
@@ -162,6 +165,7 @@ class _BaseAutoencoder(
         inference_batch_size=4096,
         precision="auto",
         compile=False,
+        data_parallel=False,
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -191,6 +195,7 @@ class _BaseAutoencoder(
         self.inference_batch_size = inference_batch_size
         self.precision = precision
         self.compile = compile
+        self.data_parallel = data_parallel
 
     # the family's public members by class name, filled as they are defined: the only
     # classes a saved file may name
@@ -282,7 +287,7 @@ class _BaseAutoencoder(
     def _setup(self, X):
         """Resolve parameters and the data's scaling: everything a fresh fit starts from."""
         n_features = X.shape[1]
-        self.device_ = resolve_device(self.device)
+        self.device_ = resolve_device(self.device, self._local_rank())
         self._check_n_components(n_features)
         self.n_components_ = int(self.n_components)
         self.image_shape_ = self._check_image_shape(n_features)
@@ -349,7 +354,7 @@ class _BaseAutoencoder(
 
     def _check_bce_range(self, X):
         if self.loss == "bce":
-            lo, hi = float(X.min()), float(X.max())
+            lo, hi = value_range(X)
             if lo < 0 or hi > 1:
                 raise ValueError(
                     "loss='bce' needs data in [0, 1]; X ranges over "
@@ -373,8 +378,30 @@ class _BaseAutoencoder(
 
     def _validate_post_fit_data(self, X):
         check_is_fitted(self)
+        if is_dask_collection(X):
+            # the blocks are checked as they are computed (_map_batches)
+            X = check_dask_array(X, known_rows=False)
+            validate_data(self, X, reset=False, skip_check_array=True)
+            return X
         X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
         self._check_bce_range(X)
+        return X
+
+    def _validate_training_data(self, X, reset, min_samples):
+        """``X`` checked for a fit: an array, or, for a Dask array, its
+        :class:`~sklearn_ae._data.BlockRows` (checked block by block as they are read)."""
+        if not is_dask_collection(X):
+            return validate_data(
+                self, X, reset=reset, dtype=[np.float32, np.float64],
+                ensure_min_samples=min_samples,
+            )
+        X = block_rows(check_dask_array(X))
+        validate_data(self, X, reset=reset, skip_check_array=True)
+        if X.shape[0] < min_samples:
+            raise ValueError(
+                f"Found a Dask array with {X.shape[0]} sample(s) while a minimum of "
+                f"{min_samples} is required."
+            )
         return X
 
     # ------------------------------------------------------------------- fit
@@ -390,11 +417,15 @@ class _BaseAutoencoder(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or dask.array.Array of shape (n_samples, n_features)
             Training data, in any units: the estimator centres it and scales it by one
             global factor, and undoes that in :meth:`inverse_transform`. A
             :class:`numpy.memmap` is read batch by batch instead of being copied into
-            memory (only the validation rows are loaded).
+            memory (only the validation rows are loaded). A Dask array (known chunk
+            sizes) is computed one block of rows at a time, never whole: the blocks in a
+            random order, the rows within each block shuffled, for every epoch (and for
+            the column statistics, twice, the PCA start's sample, the validation rows and
+            the closing explained-variance pass, once each).
         y : Ignored
             Not used, present for API consistency by convention.
 
@@ -418,8 +449,9 @@ class _BaseAutoencoder(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            One chunk of training data (at least 2 rows on the first call).
+        X : array-like or dask.array.Array of shape (n_samples, n_features)
+            One chunk of training data (at least 2 rows on the first call); a Dask array
+            is streamed block by block, as in :meth:`fit`.
         y : Ignored
             Not used, present for API consistency by convention.
 
@@ -447,10 +479,9 @@ class _BaseAutoencoder(
         return self
 
     def _fit_steps(self, X, partial, continuing):
-        X = validate_data(
-            self, X, reset=not continuing, dtype=[np.float32, np.float64],
-            ensure_min_samples=1 if continuing and partial else 2,
-        )
+        X = self._validate_training_data(X, not continuing, 1 if continuing and partial else 2)
+        if self.data_parallel:
+            self._join_ranks(X, continuing)
         self._check_bce_range(X)
         if continuing:
             self._check_value_range(X)
@@ -481,12 +512,26 @@ class _BaseAutoencoder(
         self._record_history()
         self._record_explained_variance(data, split)
 
+    def _join_ranks(self, X, continuing):
+        """Data-parallel training: join the process group and check, before anything that
+        could fail on some ranks only, that every rank was given data of ``X``'s shape."""
+        device = self.device_ if continuing else resolve_device(self.device, self._local_rank())
+        _parallel.join(device)
+        _parallel.check_same_shape(X.shape, device)
+
     def _fit_rng(self):
         """The fit's numpy RandomState: ``random_state``'s, or, for None, a fresh one from
-        the operating system's entropy (the global numpy RNG is never drawn from)."""
+        the operating system's entropy (the global numpy RNG is never drawn from); in
+        data-parallel training, rank 0's on every rank."""
         if self.random_state is None:
-            return np.random.RandomState(np.random.SeedSequence().generate_state(1)[0])
-        return check_random_state(self.random_state)
+            rng = np.random.RandomState(np.random.SeedSequence().generate_state(1)[0])
+        else:
+            rng = check_random_state(self.random_state)
+        return _parallel.same_rng(rng, self.device_) if self.data_parallel else rng
+
+    def _local_rank(self):
+        """This process's GPU index in data-parallel training (None otherwise)."""
+        return _parallel.local_rank() if self.data_parallel else None
 
     def _training_data(self, X, valid_idx, stream):
         """The net's dataset and split (see :func:`~sklearn_ae._data.training_data`)."""
@@ -513,18 +558,19 @@ class _BaseAutoencoder(
             early_stopping = {"patience": self.n_iter_no_change, "threshold": self.tol}
         if self.lr_schedule == "onecycle" and steps_per_epoch:
             one_cycle = {"max_lr": self.lr, "total_steps": self.max_epochs * steps_per_epoch}
+        # in data-parallel training, only rank 0 prints
+        verbose = 0 if self.data_parallel and _parallel.rank() != 0 else int(self.verbose)
         return {
             "max_epochs": self.max_epochs,
             "batch_size": self.batch_size,
             "lr": self.lr,
             "train_split": train_split,
-            "callbacks": training_callbacks(
-                self.callbacks, self.verbose, early_stopping, one_cycle
-            ),
-            "verbose": int(self.verbose),
+            "callbacks": training_callbacks(self.callbacks, verbose, early_stopping, one_cycle),
+            "verbose": verbose,
             "precision": self.precision_,
             "train_compiled": self.compile,
             "random_seed": seed,
+            "data_parallel": self.data_parallel,
             **self._net_params(),
         }
 
@@ -656,7 +702,18 @@ class _BaseAutoencoder(
         ``(len(rows), *row_shape)``, written into one preallocated output, so peak memory
         stays near input + output + one batch's intermediates. Read-only on the model:
         concurrent calls from several threads are safe.
+
+        A Dask array ``A`` gives a lazy Dask array: each block of rows is checked, then
+        mapped as above when it is computed, so memory is bounded by a few blocks.
         """
+        if is_dask_collection(A):
+            def map_block(block):
+                block = check_array(block, dtype=[np.float32, np.float64], input_name="X")
+                if scale:
+                    self._check_bce_range(block)
+                return self._map_batches(block, fn, row_shape, dtype, scale)
+
+            return map_row_blocks(A, map_block, row_shape, dtype)
         module = self.net_.module_
         module.eval()
         n, step = A.shape[0], int(self.inference_batch_size)
@@ -703,16 +760,24 @@ class _BaseAutoencoder(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or dask.array.Array of shape (n_samples, n_features)
             Data in the units seen in :meth:`fit`. Processed in batches of
-            ``inference_batch_size`` rows.
+            ``inference_batch_size`` rows. A Dask array gives a lazy Dask array, computed
+            block by block (several chunks along the features are merged first).
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_components), dtype float32
+        X_new : ndarray or dask.array.Array of shape (n_samples, n_components), \
+dtype float32
             The codes; deterministic.
         """
         X = self._validate_post_fit_data(X)
+        if is_dask_collection(X) and output_container("transform", self) != "default":
+            raise ValueError(
+                "transform of a Dask array returns a lazy Dask array, which "
+                "set_output(transform=...) cannot wrap without computing it; use "
+                "set_output(transform='default') (or dask.dataframe.from_dask_array)."
+            )
         return self._map_batches(
             X, lambda m, x, rows: m.encode(x).float().cpu().numpy(), (self.n_components_,)
         )
@@ -722,16 +787,20 @@ class _BaseAutoencoder(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_components)
-            Codes, as returned by :meth:`transform`.
+        X : array-like or dask.array.Array of shape (n_samples, n_components)
+            Codes, as returned by :meth:`transform`. A Dask array gives a lazy Dask array.
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features_in_), dtype float32
+        X_original : ndarray or dask.array.Array of shape (n_samples, n_features_in_), \
+dtype float32
             Reconstructions in the units of the training data.
         """
         check_is_fitted(self)
-        Z = check_array(X, dtype=[np.float32, np.float64], input_name="X")
+        if is_dask_collection(X):
+            Z = check_dask_array(X, known_rows=False)
+        else:
+            Z = check_array(X, dtype=[np.float32, np.float64], input_name="X")
         if Z.shape[1] != self.n_components_:
             raise ValueError(
                 f"X has {Z.shape[1]} features, but inverse_transform expects codes with "

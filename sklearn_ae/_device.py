@@ -18,18 +18,22 @@ def is_concrete_device(device):
     return isinstance(device, str) and device != "auto" and bool(_DEVICE_RE.match(device))
 
 
-def resolve_device(device):
+def resolve_device(device, local_rank=None):
     """Turn the ``device`` parameter into a concrete torch device string.
 
     ``"auto"`` picks ``"cuda"`` when a CUDA device is present and ``"cpu"`` otherwise;
     an explicit CUDA request on a machine without one is an error, not a silent fallback.
+    With ``local_rank`` (data-parallel training, one process per GPU), ``"auto"`` and
+    ``"cuda"`` mean this process's GPU, ``"cuda:<local_rank>"``.
     """
     if not isinstance(device, str) or not _DEVICE_RE.match(device):
         raise ValueError(
             f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N'; got {device!r}."
         )
     if device == "auto":
-        return "cuda" if cuda_available() else "cpu"
+        device = "cuda" if cuda_available() else "cpu"
+    if device == "cuda" and local_rank is not None:
+        device = f"cuda:{local_rank}"
     if device.startswith("cuda"):
         if not cuda_available():
             raise ValueError(

@@ -57,6 +57,26 @@ def test_cuda_without_cuda_raises(no_cuda, device):
         resolve_device(device)
 
 
+@pytest.fixture
+def two_cuda(monkeypatch):
+    """Pretend this machine has two CUDA devices (resolution only; nothing runs)."""
+    monkeypatch.setattr(_device, "cuda_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+
+
+@pytest.mark.parametrize("device", ["auto", "cuda"])
+def test_data_parallel_process_gets_the_gpu_of_its_local_rank(two_cuda, device):
+    assert resolve_device(device, local_rank=1) == "cuda:1"
+    assert resolve_device("cuda:0", local_rank=1) == "cuda:0"  # asked for explicitly
+    assert resolve_device("cpu", local_rank=1) == "cpu"
+
+
+def test_data_parallel_process_without_cuda_stays_on_the_cpu(no_cuda):
+    assert resolve_device("auto", local_rank=1) == "cpu"
+    with pytest.raises(ValueError, match="device='cuda:2' was requested but CUDA is not available"):
+        resolve_device("cuda", local_rank=2)
+
+
 def test_missing_cuda_index_raises(one_cuda):
     with pytest.raises(ValueError, match=r"device='cuda:1' does not exist.*1 CUDA device"):
         resolve_device("cuda:1")
