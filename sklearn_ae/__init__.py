@@ -3,9 +3,13 @@
 Layout, for contributors (lower layers never import upper ones): ``nn/`` is pure torch and
 builds every network from its sizes (``build_network``), with the PCA / PPCA starts written
 in afterwards; ``losses.py`` and ``noise.py`` are pure tensor functions; ``_data.py`` holds
-the data plumbing (column statistics, chunked scaling, tensors or memmap streaming,
-minibatches, validation splits); ``_callbacks.py`` the training concerns as skorch callbacks
-(non-finite guard with complete-epoch recovery, early stopping that scores the start);
+the data plumbing (column statistics, chunked scaling, tensors, memmap or Dask-block
+streaming, minibatches and their shares among processes, validation splits); ``_dask.py``
+recognises and checks Dask arrays (without importing Dask) and maps inference over their
+blocks; ``_parallel.py`` the torch.distributed side of data-parallel training (process
+group, checks that the ranks agree, loss averages, the DDP wrapper); ``_callbacks.py`` the
+training concerns as skorch callbacks (non-finite guard with complete-epoch recovery, early
+stopping that scores the start);
 ``_device.py`` devices, CPU copies of state and out-of-memory advice; ``_net.py`` the skorch
 net (loss, precision, compile, the fit's own random streams, the ``penalty`` hook);
 ``_base.py`` the private abstract ``_BaseAutoencoder`` (validation, one ``_fit`` path, one
