@@ -19,7 +19,12 @@ Cases (the network is n_features-512-256-30 and mirrored, float32, on the CPU):
   on ``--fit-rows`` rows in an ``.npy`` file opened with ``np.load(mmap_mode="r")``: streamed
   batch by batch, only the validation rows are loaded;
 * ``inmemory_fit``: the same fit on the same rows held in memory;
-* ``partial_fit``: one pass of ``partial_fit`` over chunks of 10,000 rows read from the file.
+* ``partial_fit``: one pass of ``partial_fit`` over chunks of 10,000 rows read from the file;
+* ``dask_transform``: ``transform(X).compute()`` of ``--rows`` rows given as a Dask array whose
+  chunks (16,384 rows, the same numbers as in memory) are made only when computed: the
+  input is never in memory whole, only the codes are;
+* ``dask_fit``: the fit of ``memmap_fit`` on ``--fit-rows`` rows given as such a Dask array,
+  streamed block by block (needs the ``distributed`` extra, as ``dask_transform`` does).
 
     python -m benchmarks.bench_scale --threads 2          # 1,000,000 x 784 rows; minutes
     python -m benchmarks.bench_scale --quick              # seconds
@@ -57,8 +62,9 @@ CHUNK_ROWS = 10_000  # partial_fit chunk
 GEN_CHUNK_ROWS = 16_384  # data generation chunk
 SEED = 0
 
-INFERENCE_CASES = ("transform", "inverse_transform", "score_samples")
-FIT_CASES = ("memmap_fit", "inmemory_fit", "partial_fit")
+INFERENCE_CASES = ("transform", "inverse_transform", "score_samples", "dask_transform")
+FIT_CASES = ("memmap_fit", "inmemory_fit", "partial_fit", "dask_fit")
+DASK_INPUT = f"Dask array, chunks of {GEN_CHUNK_ROWS} rows made when computed"
 CASES = INFERENCE_CASES + FIT_CASES
 
 GB = 1e9  # decimal gigabytes, as in "3.1 GB"
@@ -173,6 +179,26 @@ def write_npy(path, n_rows, n_features, seed=SEED):
     return path
 
 
+def dask_rows(n_rows, n_features, seed=SEED, chunk=GEN_CHUNK_ROWS):
+    """The rows of :func:`make_rows` as a lazy Dask array whose chunks are made when they
+    are computed: never in memory whole."""
+    try:
+        import dask.array as da
+    except ImportError as exc:
+        raise ImportError(
+            "the dask_* cases need Dask: pip install 'sklearn-ae[distributed]'"
+        ) from exc
+
+    def block(block_info=None):
+        (lo, hi), _ = block_info[None]["array-location"]
+        rng = np.random.default_rng([seed, lo // chunk])
+        return rng.random((hi - lo, n_features), dtype=np.float32)
+
+    rows = (chunk,) * (n_rows // chunk) + ((n_rows % chunk,) if n_rows % chunk else ())
+    return da.map_blocks(block, chunks=(rows, (n_features,)), dtype=np.float32,
+                         meta=np.empty((0, 0), dtype=np.float32))
+
+
 def make_estimator(max_epochs=1, n_components=N_COMPONENTS):
     from sklearn_ae import AutoencoderTransformer
 
@@ -183,6 +209,43 @@ def make_estimator(max_epochs=1, n_components=N_COMPONENTS):
 
 
 # ---------------------------------------------------------------- subprocess
+def inference_work(case, model, args):
+    """The input of an inference case, the measured call, and how the input is held."""
+    n = args.rows
+    if case == "inverse_transform":
+        Z = np.empty((n, model.n_components), dtype=np.float32)
+        fill_uniform(Z)
+        Z *= 2.0
+        Z -= 1.0
+        return Z, lambda: model.inverse_transform(Z), "in memory"
+    if case == "dask_transform":
+        X = dask_rows(n, args.features)
+        return X, lambda: model.transform(X).compute(), DASK_INPUT
+    X = make_rows(n, args.features)
+    fn = model.transform if case == "transform" else model.score_samples
+    return X, lambda: fn(X), "in memory"
+
+
+def fit_work(case, est, args):
+    """The input of a fit case, the measured call, and how the input is held."""
+    if case == "inmemory_fit":
+        X = make_rows(args.fit_rows, args.features)
+        return X, lambda: est.fit(X), "in memory"
+    if case == "dask_fit":
+        X = dask_rows(args.fit_rows, args.features)
+        return X, lambda: est.fit(X), DASK_INPUT
+    X = np.load(args.data, mmap_mode="r")
+    if case == "memmap_fit":
+        return X, lambda: est.fit(X), "memmap .npy"
+
+    def stream():  # partial_fit (argparse admits no other case)
+        for start in range(0, X.shape[0], CHUNK_ROWS):
+            est.partial_fit(np.asarray(X[start : start + CHUNK_ROWS]))
+        return est
+
+    return X, stream, f"memmap .npy, chunks of {CHUNK_ROWS}"
+
+
 def run_case(args):
     """One case in this (fresh) process; returns its result dict."""
     set_threads(args.threads)
@@ -191,47 +254,17 @@ def run_case(args):
     case = args.case
     row = {"case": case}
     if case in INFERENCE_CASES:
-        model = sklearn_ae.load(args.model)
-        n = args.rows
-        if case == "inverse_transform":
-            Z = np.empty((n, model.n_components), dtype=np.float32)
-            fill_uniform(Z)
-            Z *= 2.0
-            Z -= 1.0
-            data, fn = Z, lambda: model.inverse_transform(Z)
-        else:
-            X = make_rows(n, args.features)
-            data = X
-            fn = (lambda: model.transform(X)) if case == "transform" else (
-                lambda: model.score_samples(X))
+        data, fn, kind = inference_work(case, sklearn_ae.load(args.model), args)
         out, seconds, mem = measure(fn)
-        row.update(rows=n, input_gb=data.nbytes / GB, output_gb=out.nbytes / GB,
-                   input_kind="in memory", output_dtype=str(out.dtype))
+        row.update(output_gb=out.nbytes / GB, output_dtype=str(out.dtype))
         del out
     else:
-        n = args.fit_rows
         est = make_estimator(max_epochs=1, n_components=args.n_components)
-        if case == "memmap_fit":
-            X = np.load(args.data, mmap_mode="r")
-            _, seconds, mem = measure(lambda: est.fit(X))
-            row.update(input_kind="memmap .npy", input_gb=X.nbytes / GB)
-        elif case == "inmemory_fit":
-            X = make_rows(n, args.features)
-            _, seconds, mem = measure(lambda: est.fit(X))
-            row.update(input_kind="in memory", input_gb=X.nbytes / GB)
-        else:  # partial_fit (argparse admits no other case)
-            X = np.load(args.data, mmap_mode="r")
-
-            def stream():
-                for start in range(0, X.shape[0], CHUNK_ROWS):
-                    est.partial_fit(np.asarray(X[start : start + CHUNK_ROWS]))
-                return est
-
-            _, seconds, mem = measure(stream)
-            row.update(input_kind=f"memmap .npy, chunks of {CHUNK_ROWS}",
-                       input_gb=X.nbytes / GB)
-        row.update(rows=X.shape[0], output_gb=None, epochs=int(est.n_iter_),
+        data, fn, kind = fit_work(case, est, args)
+        _, seconds, mem = measure(fn)
+        row.update(output_gb=None, epochs=int(est.n_iter_),
                    epoch_s=[float(d) for d in est.history_[:, "dur"]])
+    row.update(rows=data.shape[0], input_gb=data.nbytes / GB, input_kind=kind)
     row.update(seconds=seconds, rows_per_s=row["rows"] / seconds, **mem)
     row["torch_threads"] = __import__("torch").get_num_threads()
     return row
@@ -317,6 +350,8 @@ def table(result):
         inp = fmt(r["input_gb"], ".3f")
         if r.get("file_gb") is not None:
             inp += " (file)"
+        elif r["input_kind"] == DASK_INPUT:
+            inp += " (Dask)"
         rows.append([
             r["case"], r["rows"], inp, fmt(r["output_gb"], ".3f"),
             fmt(r["baseline_rss_gb"], ".3f"), fmt(r["peak_rss_gb"], ".3f"),
@@ -338,7 +373,8 @@ def report(result):
     )
     notes = (
         "GB = 1e9 bytes. baseline: RSS right before the operation (interpreter, torch, the "
-        "input; for the memmap cases the file is mapped but not yet read). peak: VmHWM "
+        "input; for the memmap cases the file is mapped but not yet read; for the Dask cases "
+        "the input is a lazy array, made chunk by chunk during the operation). peak: VmHWM "
         "(kernel peak RSS, reset before the operation). RssAnon / RssFile: heap vs pages of "
         "mapped files (reclaimable page cache), sampled every 20 ms. rows/s: rows / seconds "
         "of the whole call (a fit: one epoch plus set-up and validation)."

@@ -8,7 +8,9 @@ are the benchmark-only ones:
   on at most ``max_rows`` test rows;
 * :func:`logistic_probe_accuracy`: a linear probe (standardised codes, logistic regression)
   fitted on the training codes and scored on the test codes;
-* :func:`per_10k_rows`: a transform time scaled to 10 000 rows.
+* :func:`per_10k_rows`: a transform time scaled to 10 000 rows;
+* :func:`mmd2`: the squared maximum mean discrepancy between two samples (a generative
+  model's samples against held-out data).
 
 :class:`PeakMemory` measures the peak resident set size (RSS) of the process during a block.
 On Linux it resets the kernel's high-water mark (``echo 5 > /proc/self/clear_refs``) and
@@ -23,6 +25,7 @@ import tracemalloc
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.manifold import trustworthiness as _sk_trustworthiness
+from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -55,6 +58,19 @@ def logistic_probe_accuracy(Z_train, y_train, Z_test, y_test, max_iter=1000):
     probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=max_iter))
     probe.fit(Z_train, y_train)
     return float(probe.score(Z_test, y_test))
+
+
+def mmd2(A, B):
+    """Squared maximum mean discrepancy between the rows of ``A`` and of ``B``.
+
+    Gaussian kernel ``exp(-d2 / h)`` with ``h`` the median squared distance between
+    distinct pooled rows (the median heuristic); the biased (V-statistic) estimate, 0 for
+    identical samples and at most 2. Lower means the two samples are harder to tell apart.
+    """
+    d2 = euclidean_distances(np.concatenate([A, B]).astype(np.float64), squared=True)
+    kernel = np.exp(-d2 / np.median(d2[d2 > 0]))
+    n = len(A)
+    return float(kernel[:n, :n].mean() + kernel[n:, n:].mean() - 2 * kernel[:n, n:].mean())
 
 
 def per_10k_rows(seconds, n_rows):

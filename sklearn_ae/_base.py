@@ -13,14 +13,17 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
+from skorch.history import History
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from . import _parallel
 from ._callbacks import kept_epoch, train, training_callbacks
-from ._compat import HasMethods, Interval, StrOptions, _fit_context, is_int
+from ._compat import HasMethods, Interval, StrOptions, _fit_context, is_int, output_container
+from ._dask import block_rows, check_dask_array, is_dask_collection, map_row_blocks
 from ._data import Scaler, TensorBatches, column_stats, training_data, validation_indices, value_range
 from ._device import (
     loadable_device,
@@ -28,6 +31,8 @@ from ._device import (
     oom_advice,
     resolve_device,
     resolve_precision,
+    to_arrays,
+    to_tensors,
 )
 from ._net import AutoencoderNet
 from ._restore import (
@@ -42,6 +47,7 @@ from .nn import (
     ScaledPart,
     build_network,
     default_hidden_layer_sizes,
+    onnx_model,
     write_pca_start,
 )
 from .nn.conv import resolve_image_shape
@@ -98,6 +104,9 @@ class _NetTrainer:
         return check_random_state(self.random_state)
 
     # ------------------------------------------------------- parameters -> net
+    def _verbosity(self):
+        return int(self.verbose)
+
     def _net_settings(self, train_split, seed=0, steps_per_epoch=None):
         """Everything the net takes from the parameters but its module and optimizer: the
         one mapping used by a fresh fit, a warm start and loading. ``seed`` seeds the
@@ -108,15 +117,14 @@ class _NetTrainer:
             early_stopping = {"patience": self.n_iter_no_change, "threshold": self.tol}
         if self.lr_schedule == "onecycle" and steps_per_epoch:
             one_cycle = {"max_lr": self.lr, "total_steps": self.max_epochs * steps_per_epoch}
+        verbose = self._verbosity()
         return {
             "max_epochs": self.max_epochs,
             "batch_size": self.batch_size,
             "lr": self.lr,
             "train_split": train_split,
-            "callbacks": training_callbacks(
-                self.callbacks, self.verbose, early_stopping, one_cycle
-            ),
-            "verbose": int(self.verbose),
+            "callbacks": training_callbacks(self.callbacks, verbose, early_stopping, one_cycle),
+            "verbose": verbose,
             "precision": self.precision_,
             "random_seed": seed,
             **self._net_params(),
@@ -197,29 +205,65 @@ class _NetTrainer:
         check_is_fitted(self)
         return self.net_.history
 
-    def _restore_net(self, module, history):
-        """A net for ``module`` as ``net_``, as loading rebuilds it: on a device available
-        here, initialised, with the saved ``history``."""
+    def _restore_net(self, module_state, history, optimizer=None):
+        """``net_`` rebuilt as loading and unpickling rebuild it: on a device available
+        here, around ``self._restored_module(module_state)`` (which checks the weights
+        against the fitted sizes first), with the ``history``.
+
+        ``optimizer``, if given, is the fitted optimizer's class name and state: loaded
+        when the parameters give that kind of optimizer (a warm start then continues it
+        exactly), left fresh when ``optimizer`` was changed after the fit. ValueError if
+        they do not describe a usable model.
+        """
         self.device_ = loadable_device(self.device_)
         self._fit_precision_to_device()
-        self.net_ = self._make_net(module, None)
+        self.net_ = self._make_net(self._restored_module(module_state), None)
         try:
             self.net_.initialize()
+            # skorch moved (and may have copied) the module; the optimizer holds its
+            # parameters, so fill them in place
+            self._module_to_save().load_state_dict(module_state, strict=True)
+            if optimizer is not None and type(self.net_.optimizer_).__name__ == optimizer[0]:
+                self.net_.optimizer_.load_state_dict(optimizer[1])
         except Exception as exc:
             raise ValueError(
                 f"its fitted attributes do not describe a usable model: {exc!r}"
             ) from exc
-        self.net_.history = history
+        self.net_.module_.eval()
+        self.net_.history = History(history)
 
     def _module_to_save(self):
-        """The module whose weights :func:`sklearn_ae.save` stores."""
+        """The module whose weights :func:`sklearn_ae.save` and pickling store."""
         return self.net_.module_
 
+    def __getstate__(self):
+        # numpy arrays and plain Python values only, the net reduced to its weights,
+        # optimizer state and history: pickle, joblib and skops store this alike (skops
+        # cannot hold torch objects), without torch's own pickling, and it loads on a
+        # machine without the device it was fitted on
+        state = dict(super().__getstate__())
+        if "net_" in state:
+            net = state["net_"]
+            state["net_"] = {
+                "module_state": to_arrays(self._module_to_save().state_dict()),
+                "optimizer": type(net.optimizer_).__name__,
+                "optimizer_state": to_arrays(net.optimizer_.state_dict()),
+                "history": [dict(row) for row in net.history],
+            }
+        return state
+
     def __setstate__(self, state):
+        net = state.get("net_")
+        rebuild = isinstance(net, dict)  # otherwise absent, or a skorch net (0.1.0's pickles)
+        if rebuild:
+            state = {key: value for key, value in state.items() if key != "net_"}
         super().__setstate__(state)
         if "device_" in self.__dict__:
             self.device_ = loadable_device(self.device_)
             self._fit_precision_to_device()
+        if rebuild:
+            optimizer = (net["optimizer"], to_tensors(net["optimizer_state"]))
+            self._restore_net(to_tensors(net["module_state"]), net["history"], optimizer)
 
     def _fit_precision_to_device(self):
         """After loading onto another device: a precision it cannot train in falls back."""
@@ -227,6 +271,20 @@ class _NetTrainer:
             self.precision_ = loadable_precision(self.precision_, self.device_)
             if "net_" in self.__dict__:
                 self.net_.precision = self.precision_
+
+
+def _pca_only(name, advice):
+    """A property for a PCA attribute without an honest counterpart here: reading it raises
+    AttributeError (so ``hasattr`` is False, as for any missing attribute) with ``advice``."""
+
+    def refuse(self):
+        raise AttributeError(f"{type(self).__name__} has no {name}: {advice}")
+
+    return property(
+        refuse,
+        doc=f"PCA's ``{name}`` has no counterpart here: reading it raises "
+        "``AttributeError`` with what to use instead (see the user guide's table).",
+    )
 
 
 class _BaseAutoencoder(
@@ -267,6 +325,7 @@ class _BaseAutoencoder(
         "inference_batch_size": [Interval(Integral, 1, None, closed="left")],
         "precision": [StrOptions({"float32", "bfloat16", "float16", "auto"})],
         "compile": ["boolean"],
+        "data_parallel": ["boolean"],
     }
 
     # without a penalty, codes at least as wide as the input can copy it; members whose
@@ -305,6 +364,7 @@ class _BaseAutoencoder(
         inference_batch_size=4096,
         precision="auto",
         compile=False,
+        data_parallel=False,
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -334,6 +394,7 @@ class _BaseAutoencoder(
         self.inference_batch_size = inference_batch_size
         self.precision = precision
         self.compile = compile
+        self.data_parallel = data_parallel
 
     # the family's public members by class name, filled as they are defined: the only
     # classes a saved file may name
@@ -428,8 +489,9 @@ class _BaseAutoencoder(
     def _setup(self, X):
         """Resolve parameters and the data's scaling: everything a fresh fit starts from."""
         n_features = X.shape[1]
-        self.device_ = resolve_device(self.device)
+        self.device_ = resolve_device(self.device, self._local_rank())
         self._check_n_components(n_features)
+        self.n_components_ = int(self.n_components)
         self.image_shape_ = self._check_image_shape(n_features)
         self.hidden_layer_sizes_ = self._check_hidden_layer_sizes(n_features)
         self._resolve_training_params()
@@ -482,7 +544,7 @@ class _BaseAutoencoder(
 
     def _check_bce_range(self, X):
         if self.loss == "bce":
-            lo, hi = float(X.min()), float(X.max())
+            lo, hi = value_range(X)
             if lo < 0 or hi > 1:
                 raise ValueError(
                     "loss='bce' needs data in [0, 1]; X ranges over "
@@ -506,8 +568,30 @@ class _BaseAutoencoder(
 
     def _validate_post_fit_data(self, X):
         check_is_fitted(self)
+        if is_dask_collection(X):
+            # the blocks are checked as they are computed (_map_batches)
+            X = check_dask_array(X, known_rows=False)
+            validate_data(self, X, reset=False, skip_check_array=True)
+            return X
         X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
         self._check_bce_range(X)
+        return X
+
+    def _validate_training_data(self, X, reset, min_samples):
+        """``X`` checked for a fit: an array, or, for a Dask array, its
+        :class:`~sklearn_ae._data.BlockRows` (checked block by block as they are read)."""
+        if not is_dask_collection(X):
+            return validate_data(
+                self, X, reset=reset, dtype=[np.float32, np.float64],
+                ensure_min_samples=min_samples,
+            )
+        X = block_rows(check_dask_array(X))
+        validate_data(self, X, reset=reset, skip_check_array=True)
+        if X.shape[0] < min_samples:
+            raise ValueError(
+                f"Found a Dask array with {X.shape[0]} sample(s) while a minimum of "
+                f"{min_samples} is required."
+            )
         return X
 
     # ------------------------------------------------------------------- fit
@@ -523,11 +607,15 @@ class _BaseAutoencoder(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or dask.array.Array of shape (n_samples, n_features)
             Training data, in any units: the estimator centres it and scales it by one
             global factor, and undoes that in :meth:`inverse_transform`. A
             :class:`numpy.memmap` is read batch by batch instead of being copied into
-            memory (only the validation rows are loaded).
+            memory (only the validation rows are loaded). A Dask array (known chunk
+            sizes) is computed one block of rows at a time, never whole: the blocks in a
+            random order, the rows within each block shuffled, for every epoch (and for
+            the column statistics, twice, the PCA start's sample, the validation rows and
+            the closing explained-variance pass, once each).
         y : Ignored
             Not used, present for API consistency by convention.
 
@@ -551,8 +639,9 @@ class _BaseAutoencoder(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            One chunk of training data (at least 2 rows on the first call).
+        X : array-like or dask.array.Array of shape (n_samples, n_features)
+            One chunk of training data (at least 2 rows on the first call); a Dask array
+            is streamed block by block, as in :meth:`fit`.
         y : Ignored
             Not used, present for API consistency by convention.
 
@@ -580,10 +669,9 @@ class _BaseAutoencoder(
         return self
 
     def _fit_steps(self, X, partial, continuing):
-        X = validate_data(
-            self, X, reset=not continuing, dtype=[np.float32, np.float64],
-            ensure_min_samples=1 if continuing and partial else 2,
-        )
+        X = self._validate_training_data(X, not continuing, 1 if continuing and partial else 2)
+        if self.data_parallel:
+            self._join_ranks(X, continuing)
         self._check_bce_range(X)
         if continuing:
             self._check_value_range(X)
@@ -608,8 +696,27 @@ class _BaseAutoencoder(
             module = self._build_module(data.start_rows(init_seed), init_seed)
             self._initialize_net(module, split, train_seed, steps)
         self._train(data, epochs=1 if partial else None)
+        # partial_fit counts every row seen, as IncrementalPCA's n_samples_seen_ does
+        seen = getattr(self, "n_samples_", 0) if partial and continuing else 0
+        self.n_samples_ = seen + X.shape[0]
         self._record_history()
         self._record_explained_variance(data, split)
+
+    def _join_ranks(self, X, continuing):
+        """Data-parallel training: join the process group and check, before anything that
+        could fail on some ranks only, that every rank was given data of ``X``'s shape."""
+        device = self.device_ if continuing else resolve_device(self.device, self._local_rank())
+        _parallel.join(device)
+        _parallel.check_same_shape(X.shape, device)
+
+    def _fit_rng(self):
+        # in data-parallel training, rank 0's on every rank
+        rng = super()._fit_rng()
+        return _parallel.same_rng(rng, self.device_) if self.data_parallel else rng
+
+    def _local_rank(self):
+        """This process's GPU index in data-parallel training (None otherwise)."""
+        return _parallel.local_rank() if self.data_parallel else None
 
     def _training_data(self, X, valid_idx, stream):
         """The net's dataset and split (see :func:`~sklearn_ae._data.training_data`)."""
@@ -624,6 +731,15 @@ class _BaseAutoencoder(
                 X, Scaler(self.mean_, self.scale_), self.device_, self.loss == "bce",
                 valid_idx, stream,
             )
+
+    # ------------------------------------------------------- parameters -> net
+    def _verbosity(self):
+        # in data-parallel training, only rank 0 prints
+        return 0 if self.data_parallel and _parallel.rank() != 0 else int(self.verbose)
+
+    def _net_settings(self, train_split, seed=0, steps_per_epoch=None):
+        settings = super()._net_settings(train_split, seed, steps_per_epoch)
+        return {**settings, "data_parallel": self.data_parallel}
 
     def _configure_net(self, train_split, seed, steps_per_epoch):
         """Point a fitted net at the parameters as they are now, for a warm start; the
@@ -677,7 +793,18 @@ class _BaseAutoencoder(
         ``(len(rows), *row_shape)``, written into one preallocated output, so peak memory
         stays near input + output + one batch's intermediates. Read-only on the model:
         concurrent calls from several threads are safe.
+
+        A Dask array ``A`` gives a lazy Dask array: each block of rows is checked, then
+        mapped as above when it is computed, so memory is bounded by a few blocks.
         """
+        if is_dask_collection(A):
+            def map_block(block):
+                block = check_array(block, dtype=[np.float32, np.float64], input_name="X")
+                if scale:
+                    self._check_bce_range(block)
+                return self._map_batches(block, fn, row_shape, dtype, scale)
+
+            return map_row_blocks(A, map_block, row_shape, dtype)
         module = self.net_.module_
         module.eval()
         n, step = A.shape[0], int(self.inference_batch_size)
@@ -724,18 +851,26 @@ class _BaseAutoencoder(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or dask.array.Array of shape (n_samples, n_features)
             Data in the units seen in :meth:`fit`. Processed in batches of
-            ``inference_batch_size`` rows.
+            ``inference_batch_size`` rows. A Dask array gives a lazy Dask array, computed
+            block by block (several chunks along the features are merged first).
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_components), dtype float32
+        X_new : ndarray or dask.array.Array of shape (n_samples, n_components), \
+dtype float32
             The codes; deterministic.
         """
         X = self._validate_post_fit_data(X)
+        if is_dask_collection(X) and output_container("transform", self) != "default":
+            raise ValueError(
+                "transform of a Dask array returns a lazy Dask array, which "
+                "set_output(transform=...) cannot wrap without computing it; use "
+                "set_output(transform='default') (or dask.dataframe.from_dask_array)."
+            )
         return self._map_batches(
-            X, lambda m, x, rows: m.encode(x).float().cpu().numpy(), (self.n_components,)
+            X, lambda m, x, rows: m.encode(x).float().cpu().numpy(), (self.n_components_,)
         )
 
     def inverse_transform(self, X):
@@ -743,20 +878,24 @@ class _BaseAutoencoder(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_components)
-            Codes, as returned by :meth:`transform`.
+        X : array-like or dask.array.Array of shape (n_samples, n_components)
+            Codes, as returned by :meth:`transform`. A Dask array gives a lazy Dask array.
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features_in_), dtype float32
+        X_original : ndarray or dask.array.Array of shape (n_samples, n_features_in_), \
+dtype float32
             Reconstructions in the units of the training data.
         """
         check_is_fitted(self)
-        Z = check_array(X, dtype=[np.float32, np.float64], input_name="X")
-        if Z.shape[1] != self.n_components:
+        if is_dask_collection(X):
+            Z = check_dask_array(X, known_rows=False)
+        else:
+            Z = check_array(X, dtype=[np.float32, np.float64], input_name="X")
+        if Z.shape[1] != self.n_components_:
             raise ValueError(
                 f"X has {Z.shape[1]} features, but inverse_transform expects codes with "
-                f"n_components={self.n_components} features."
+                f"n_components_={self.n_components_} features."
             )
         return self._map_batches(
             Z,
@@ -826,6 +965,49 @@ class _BaseAutoencoder(
         network = copy.deepcopy(self.net_.module_)
         module = ScaledPart(network, part, self.mean_, self.scale_, self.loss == "bce")
         return module.to(self.device_).eval()
+
+    def to_onnx(self, part="encoder", *, opset=None):
+        """The fitted encoder or decoder as an ONNX model, the input scaling built in: to
+        serve :meth:`transform` or :meth:`inverse_transform` outside Python.
+
+        The graph (from :meth:`to_torch`, exported with torch's ``dynamo=True`` exporter)
+        takes float32 rows, any number of them: the encoder's input ``"X"`` of shape
+        ``(n, n_features_in_)`` gives ``"codes"`` of shape ``(n, n_components)``, the
+        decoder's input ``"codes"`` gives ``"X_decoded"`` of shape ``(n, n_features_in_)``
+        in the data's units. For :class:`~sklearn_ae.VAETransformer` the encoder gives the
+        posterior mean, as :meth:`transform` does. Write it to a file with
+        ``onnx.save(model, path)``; to convert a whole pipeline, see
+        :func:`sklearn_ae.register_skl2onnx`. Needs the ``onnx`` extra
+        (``pip install 'sklearn-ae[onnx]'``).
+
+        Parameters
+        ----------
+        part : {"encoder", "decoder"}, default="encoder"
+            Which half of the network.
+        opset : int, default=None
+            ONNX opset of the graph (18 or later); None for the exporter's default.
+
+        Returns
+        -------
+        model : onnx.ModelProto
+
+        Examples
+        --------
+        >>> import numpy as np, onnxruntime
+        >>> from sklearn_ae import AutoencoderTransformer
+        >>> X = np.random.RandomState(0).normal(size=(64, 5)).astype(np.float32)
+        >>> ae = AutoencoderTransformer(n_components=2, max_epochs=2, random_state=0).fit(X)
+        >>> session = onnxruntime.InferenceSession(ae.to_onnx().SerializeToString())
+        >>> (codes,) = session.run(None, {"X": X})
+        >>> bool(np.allclose(codes, ae.transform(X), atol=1e-5))
+        True
+        """
+        check_is_fitted(self)
+        if part == "encoder":
+            n_inputs, names = self.n_features_in_, ("X", "codes")
+        else:
+            n_inputs, names = self.n_components, ("codes", "X_decoded")
+        return onnx_model(self.to_torch(part).cpu(), n_inputs, *names, opset=opset)
 
     def code_activations(self, X):
         """How strongly each code unit responds to each sample (what the sparsity penalty
@@ -918,16 +1100,13 @@ class _BaseAutoencoder(
         ValueError if they do not describe a usable model.
         """
         est = restored_estimator(cls, params, attributes, history)
+        vars(est).setdefault("n_components_", est.n_components)  # files of 0.1.0
         if est.image_shape_ is None and (est.architecture == "conv" or est.loss == "ssim"):
             raise ValueError(
                 f"image_shape_ is None, which architecture={est.architecture!r} and "
                 f"loss={est.loss!r} cannot do without."
             )
-        est._restore_net(est._restored_module(module_state), history)
-        # skorch moved (and may have copied) the module; the optimizer holds its
-        # parameters, so fill them in place
-        est.net_.module_.load_state_dict(module_state, strict=True)
-        est.net_.module_.eval()
+        est._restore_net(module_state, history)
         return est
 
     def _restored_module(self, module_state):
@@ -951,7 +1130,34 @@ class _BaseAutoencoder(
     # --------------------------------------------------------------- sklearn
     @property
     def _n_features_out(self):
-        return self.n_components
+        return self.n_components_
+
+    # PCA's per-component attributes have no honest counterpart in a non-linear model:
+    # client code that reads them gets an AttributeError naming what to use instead
+    components_ = _pca_only(
+        "components_",
+        "its decoder is non-linear, so no fixed directions span the reconstructions. The "
+        "decoder's image of code unit j is inverse_transform(np.eye(n_components_))[j] "
+        "- inverse_transform(np.zeros((1, n_components_)))[0], and to_torch('decoder') "
+        "gives the whole decoder.",
+    )
+    explained_variance_ratio_ = _pca_only(
+        "explained_variance_ratio_",
+        "a non-linear code does not split the variance it explains into per-unit shares. "
+        "train_explained_variance_ratio_ (and validation_explained_variance_ratio_) is the "
+        "counterpart of PCA's explained_variance_ratio_.sum().",
+    )
+    explained_variance_ = _pca_only(
+        "explained_variance_",
+        "a non-linear code does not split the variance it explains into per-unit shares. "
+        "train_explained_variance_ratio_ is the fraction of the training data's variance "
+        "the whole code explains.",
+    )
+    singular_values_ = _pca_only(
+        "singular_values_",
+        "there is no linear map to take singular values of. "
+        "train_explained_variance_ratio_ measures the whole code's fit.",
+    )
 
     def __sklearn_is_fitted__(self):
         # the network is the last thing fit sets: attributes set before a check that

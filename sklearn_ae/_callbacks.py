@@ -123,26 +123,100 @@ def kept_epoch(net):
 
 
 class EarlyStoppingFromStart(EarlyStopping):
-    """skorch's ``EarlyStopping`` that also counts the untrained model as a candidate.
+    """skorch's ``EarlyStopping`` that also counts the untrained model as a candidate, and
+    keeps only epochs that meet the net's constraints.
 
     A PCA-initialised autoencoder already sits at the PCA solution before its first step;
     scoring that state on the validation data means ``load_best`` can fall back to it, so
     training never ends worse than where it began (on validation data).
+
+    The net's ``constraint_scores`` (such as the denoiser's clean reconstruction loss) are
+    taken at the start too, on the validation and on the training rows. An epoch with one
+    above its start value on the validation rows is never kept, however low its loss. The
+    patience runs out only when neither the kept model nor the loss improves: training
+    goes on while the loss improves, whether or not its epochs meet the constraints. If
+    the kept epoch has a constraint above its start value on the training rows, the start
+    is put back: a small validation split can pass a model that is worse on the data at
+    large. The start meets the constraints, so the kept model is never worse than the
+    start on them, on the rows of the fit.
     """
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         super().on_train_begin(net, X=X, y=y, **kwargs)
+        # two thresholds: dynamic_threshold_ follows the loss, kept_threshold_ the loss of
+        # the epochs that meet the constraints (the model to keep)
+        self.kept_threshold_ = self.dynamic_threshold_
+        self.start_constraints_ = self.start_train_constraints_ = {}
+        self._dataset_train = None
         if X is None or not net.train_split:
             return
-        _, dataset_valid = net.get_split_datasets(X, y)
+        dataset_train, dataset_valid = net.get_split_datasets(X, y)
         if dataset_valid is None or len(dataset_valid) == 0:
             return
         score = net.evaluate_loss(dataset_valid)
-        self.dynamic_threshold_ = self._calc_new_threshold(score)
+        self.dynamic_threshold_ = self.kept_threshold_ = self._calc_new_threshold(score)
+        self.start_constraints_ = net.constraint_scores(dataset_valid)
         # the epoch whose weights the module holds now: 0 before any training
-        self.best_epoch_ = len(net.history)
+        self.best_epoch_ = self.start_epoch_ = len(net.history)
         if self.load_best:
             self.best_model_weights_ = copy.deepcopy(net.module_.state_dict())
+            # (on_epoch_end binds best_model_weights_ to a new copy when the best moves on)
+            self.start_model_weights_ = self.best_model_weights_
+            self.start_train_constraints_ = net.constraint_scores(dataset_train)
+            # kept for on_train_end: splitting again would load a memmap's validation
+            # rows once more
+            self._dataset_train = dataset_train
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        score = row[self.monitor]
+        constraints = {name: row[f"valid_{name}"] for name in self.start_constraints_}
+        kept = self._better(score, self.kept_threshold_) and _at_most(
+            constraints, self.start_constraints_
+        )
+        if kept:
+            self.kept_threshold_ = self._calc_new_threshold(score)
+            self.best_epoch_ = row["epoch"]
+            if self.load_best:
+                self.best_model_weights_ = copy.deepcopy(net.module_.state_dict())
+        # patience runs out only when neither the kept model nor the loss itself improves:
+        # a denoiser's clean reconstruction can stay above the start's through the high
+        # rates of the one-cycle schedule for longer than the patience while its denoising
+        # improves, and fall below it as the rate anneals
+        improved = self._better(score, self.dynamic_threshold_)
+        if improved:
+            self.dynamic_threshold_ = self._calc_new_threshold(score)
+        self.misses_ = 0 if kept or improved else self.misses_ + 1
+        if self.misses_ == self.patience:
+            self._sink(f"Stopping since {self.monitor} has not improved in the last "
+                       f"{self.patience} epochs.", verbose=net.verbose)
+            raise KeyboardInterrupt
+
+    def _better(self, score, threshold):
+        return score < threshold if self.lower_is_better else score > threshold
+
+    def on_train_end(self, net, **kwargs):
+        super().on_train_end(net, **kwargs)
+        dataset_train, self._dataset_train = self._dataset_train, None
+        if not self.start_train_constraints_ or self.best_epoch_ == self.start_epoch_:
+            return
+        scores = net.constraint_scores(dataset_train)
+        if not _at_most(scores, self.start_train_constraints_):
+            net.module_.load_state_dict(self.start_model_weights_)
+            self._sink(f"Restoring the start (epoch {self.start_epoch_}): epoch "
+                       f"{self.best_epoch_} is worse on the training rows ({scores}).",
+                       verbose=net.verbose)
+            self.best_epoch_ = self.start_epoch_
+
+    def __getstate__(self):
+        # like skorch's best_model_weights_: no second copy of the module, and no training
+        # data, in a pickle
+        return {**super().__getstate__(), "start_model_weights_": None, "_dataset_train": None}
+
+
+def _at_most(scores, limits):
+    """Whether every score is at or below its limit (NaN never is)."""
+    return all(scores[name] <= limit for name, limit in limits.items())
 
 
 class StopOnNonFiniteLoss(Callback):

@@ -11,6 +11,7 @@ import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import HasMethods, InvalidParameterError, StrOptions
 from sklearn.utils._param_validation import Interval as _Interval
+from sklearn.utils._set_output import _get_output_config
 
 __all__ = [
     "HasMethods",
@@ -20,6 +21,7 @@ __all__ = [
     "_fit_context",
     "check_positive_int",
     "is_int",
+    "output_container",
 ]
 
 
@@ -42,3 +44,8 @@ class Interval(_Interval):
 
     def is_satisfied_by(self, val):
         return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
+
+
+def output_container(method, estimator):
+    """The container ``set_output`` asks ``method`` to return: "default", "pandas"..."""
+    return _get_output_config(method, estimator)["dense"]

@@ -169,13 +169,33 @@ default="adamw"
         Train through ``torch.compile`` (the forward pass of training batches; the first
         epoch pays the compilation, tens of seconds). Pays off on GPUs and for long fits;
         see ``docs/precision.md``. Needs a C++ compiler on the CPU.
+    data_parallel : bool, default=False
+        Train data-parallel, as one process of a ``torch.distributed`` group (PyTorch's
+        DistributedDataParallel): launch the script once per process (``torchrun
+        --nproc-per-node N script.py``: one process per GPU over NCCL, or several CPU
+        processes over gloo) and fit every process on the same ``X``. All draw the same
+        shuffle, each trains on its share of every batch of ``batch_size`` rows (the
+        global batch) and the gradients are averaged, so every process ends with the
+        model one process would train (up to float rounding; the denoising and
+        variational members' draws differ). The group is set up from the launcher's
+        environment if the script has not done so; ``device="auto"`` or ``"cuda"`` then
+        means GPU ``LOCAL_RANK``. Every rank must get data of the same shape (a
+        ``ValueError`` otherwise); only rank 0 prints, and only rank 0 should save the
+        model.
 
     Attributes
     ----------
+    n_components_ : int
+        Number of code units (``n_components`` as fitted), as in
+        :class:`~sklearn.decomposition.PCA`.
+    n_samples_ : int
+        Number of rows of the training data (validation rows included); after
+        :meth:`partial_fit`, all rows seen so far. Absent on models loaded from files
+        written by sklearn-ae 0.1.0.
     n_features_in_ : int
-        Number of features seen during :term:`fit`.
+        Number of features seen during :meth:`fit`.
     feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during :term:`fit`; only defined when `X` has string
+        Names of features seen during :meth:`fit`; only defined when `X` has string
         feature names.
     mean_ : ndarray of shape (n_features_in_,)
         Per-feature mean of the training data, removed before encoding.
@@ -281,6 +301,7 @@ default="adamw"
         inference_batch_size=4096,
         precision="auto",
         compile=False,
+        data_parallel=False,
     ):
         super().__init__(
             n_components,
@@ -311,6 +332,7 @@ default="adamw"
             inference_batch_size=inference_batch_size,
             precision=precision,
             compile=compile,
+            data_parallel=data_parallel,
         )
         self.contraction_weight = contraction_weight
 

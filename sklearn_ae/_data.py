@@ -1,5 +1,6 @@
 """Data plumbing of a fit: column statistics, chunked scaling, the tensors a net trains on
-(in memory, or streamed from a memmap batch by batch), its minibatches and the validation
+(in memory, streamed from a memmap batch by batch, or from a Dask array block by block), its
+minibatches (shared among the processes of data-parallel training) and the validation
 split. Nothing here knows about estimators or networks."""
 
 import mmap
@@ -36,6 +37,19 @@ class TensorData:
         """The scaled rows a PCA start is computed from: all of them, on the host."""
         return self.X.cpu().numpy()
 
+    def batches(self, batch_size, shuffle, generator=None, shard=None):
+        """Minibatches: contiguous slices of the rows, after one gather per epoch if
+        shuffled (see :func:`batch_plan`)."""
+        X, y = self.X, self.y
+        perm = torch.randperm(len(X), generator=generator) if shuffle else None
+        order, sizes = batch_plan(len(X), batch_size, perm, shard)
+        if order is not None:
+            order = torch.as_tensor(order).to(X.device)
+            # autoencoders usually train towards their own input: gather it only once
+            X, y = (X[order], None) if y is X else (X[order], y[order])
+            y = X if y is None else y
+        yield from zip(torch.split(X, sizes), torch.split(y, sizes))
+
 
 class ArrayData:
     """Rows of a numpy array (a memmap, typically) read, scaled and moved to the device one
@@ -64,7 +78,7 @@ class ArrayData:
         return len(self.indices)
 
     def subset(self, positions):
-        return ArrayData(
+        return type(self)(
             self.array, self.scale, self.indices[positions], self.device, self.raw_targets
         )
 
@@ -72,11 +86,23 @@ class ArrayData:
         """Inputs and targets of the rows at ``positions`` (into this dataset) as tensors."""
         # sorted reads are sequential in the file; the order within a batch does not
         # matter to a mean loss
-        raw = np.asarray(self.array[np.sort(self.indices[positions])])
+        return self._tensors(np.asarray(self.array[np.sort(self.indices[positions])]))
+
+    def _tensors(self, raw):
+        """Inputs and targets of the raw rows ``raw`` as tensors on the device."""
         inputs = torch.as_tensor(self.scale(raw), device=self.device)
         if self.raw_targets:
             return inputs, torch.as_tensor(raw, dtype=torch.float32, device=self.device)
         return inputs, inputs
+
+    def batches(self, batch_size, shuffle, generator=None, shard=None):
+        """Minibatches read row by row (see :func:`batch_plan`)."""
+        n = len(self)
+        perm = torch.randperm(n, generator=generator).numpy() if shuffle else None
+        order, sizes = batch_plan(n, batch_size, perm, shard)
+        order = np.arange(n) if order is None else order
+        for start, size in zip(np.cumsum([0] + sizes[:-1]), sizes):
+            yield self.rows(order[start : start + size])
 
     def start_rows(self, seed):
         """The scaled rows a PCA start is computed from: a random sample of
@@ -88,56 +114,193 @@ class ArrayData:
         return TensorData(*self.rows(np.arange(len(self))))
 
 
+class BlockData(ArrayData):
+    """An :class:`ArrayData` over :class:`BlockRows` (a Dask array): read one block of rows
+    at a time, never row by row.
+
+    Rows picked at random from all over a Dask array would compute every block for every
+    batch, so the shuffle is two-level: the blocks in a random order, the rows within each
+    block shuffled, and batches cut from that stream across block boundaries (so an epoch
+    has as many batches as a full shuffle would). Its ``indices`` must be sorted.
+    """
+
+    def batches(self, batch_size, shuffle, generator=None, shard=None):
+        pending = None  # raw rows left over from the last block, fewer than batch_size
+        for block, local in self._blocks(shuffle, generator):
+            start = 0
+            if pending is not None:
+                start = batch_size - len(pending)
+                pending = np.concatenate([pending, block[local[:start]]])
+                if len(pending) < batch_size:
+                    continue
+                yield from self._own_part(pending, shard)
+                pending = None
+            stop = start + (len(local) - start) // batch_size * batch_size
+            for first in range(start, stop, batch_size):
+                # gathered batch by batch: the block itself is never copied
+                yield from self._own_part(block[local[first : first + batch_size]], shard)
+            if stop < len(local):
+                pending = block[local[stop:]]
+        if pending is not None:
+            yield from self._own_part(pending, shard)
+
+    def _blocks(self, shuffle, generator):
+        """Each block's rows and the positions in it of this dataset's rows, blocks and
+        positions shuffled if asked."""
+        bounds = self.array.bounds
+        n_blocks = len(bounds) - 1
+        blocks = range(n_blocks)
+        if shuffle:
+            blocks = torch.randperm(n_blocks, generator=generator).numpy()
+        for b in blocks:
+            first, last = np.searchsorted(self.indices, bounds[b : b + 2])
+            local = self.indices[first:last] - bounds[b]
+            if shuffle:
+                local = local[torch.randperm(len(local), generator=generator).numpy()]
+            if len(local):
+                yield self.array.block(b), local
+
+    def _own_part(self, batch, shard):
+        part = shard_bounds(len(batch), shard)
+        if part is not None:
+            yield self._tensors(batch[part[0] : part[1]])
+
+
+class BlockRows:
+    """A 2-D array read one block of rows at a time: a Dask array, whose blocks are
+    computed on demand, never the whole array.
+
+    Slicing and indexing return numpy arrays and compute each block they touch once, keeping
+    the last one, so reading the rows in order (the column statistics, the closing pass)
+    computes every block once. Every block is checked for NaN and infinity as it arrives.
+
+    Parameters
+    ----------
+    array : object
+        Sliceable along its first axis (``array[lo:hi]`` is turned into numpy).
+    bounds : sequence of int
+        The first row of each block, then the number of rows.
+    """
+
+    ndim = 2
+
+    def __init__(self, array, bounds):
+        self.array = array
+        self.bounds = np.asarray(bounds, dtype=np.int64)
+        self.shape = (int(self.bounds[-1]), int(array.shape[1]))
+        self.dtype = array.dtype
+        self._last = (None, None)
+
+    def __len__(self):
+        return self.shape[0]
+
+    def block(self, b):
+        """The rows of block ``b`` as a numpy array."""
+        if self._last[0] != b:
+            lo, hi = self.bounds[b], self.bounds[b + 1]
+            rows = np.asarray(self.array[lo:hi])
+            if not np.all(np.isfinite(rows)):
+                raise ValueError(f"X contains NaN or infinity in rows {lo} to {hi - 1}.")
+            self._last = (b, rows)
+        return self._last[1]
+
+    def __getitem__(self, key):
+        rows = np.arange(len(self))[key] if isinstance(key, slice) else np.asarray(key)
+        which = np.searchsorted(self.bounds, rows, side="right") - 1
+        out = np.empty((len(rows), self.shape[1]), dtype=self.dtype)
+        for b in np.unique(which):
+            mine = which == b
+            out[mine] = self.block(b)[rows[mine] - self.bounds[b]]
+        return out
+
+    def __array__(self, dtype=None, copy=None):
+        return self[:] if dtype is None else self[:].astype(dtype)
+
+
+def shard_bounds(size, shard):
+    """This process's rows ``[lo, hi)`` of a batch of ``size`` rows shared among the
+    processes of ``shard = (rank, world_size)`` in near-equal parts (None: all of them).
+
+    None when the batch is too small to give every process a row: every process then
+    skips it, so they all take the same number of steps.
+    """
+    if shard is None:
+        return 0, size
+    rank, world_size = shard
+    if size < world_size:
+        return None
+    return size * rank // world_size, size * (rank + 1) // world_size
+
+
+def batch_plan(n, batch_size, order=None, shard=None):
+    """The rows one process trains on in an epoch, in order, and its batch sizes.
+
+    ``order`` is the epoch's permutation of the ``n`` rows (None: their natural order);
+    every batch of ``batch_size`` rows in it is shared among the processes of ``shard``
+    (see :func:`shard_bounds`). Returns ``(rows, sizes)``, ``rows`` None for all rows in
+    their natural order.
+    """
+    starts = range(0, n, batch_size)
+    if shard is None:
+        return order, [min(batch_size, n - start) for start in starts]
+    order = np.arange(n) if order is None else np.asarray(order)
+    parts = [
+        order[start + part[0] : start + part[1]]
+        for start in starts
+        if (part := shard_bounds(min(batch_size, n - start), shard)) is not None
+    ]
+    rows = np.concatenate(parts) if parts else order[:0]
+    return rows, [len(part) for part in parts]
+
+
 class TensorBatches:
-    """Re-iterable minibatches sliced from a :class:`TensorData`.
+    """Re-iterable minibatches of a :class:`TensorData`, :class:`ArrayData` or
+    :class:`BlockData`, each giving its own ``batches``.
 
     skorch builds the iterator once per ``fit`` and loops over it every epoch, so the
     permutation is drawn in ``__iter__``, giving a fresh shuffle per epoch, from
-    ``generator`` (the fit's own; torch's global RNG if None).
+    ``generator`` (the fit's own; torch's global RNG if None). ``shard``: ``(rank,
+    world_size)`` of data-parallel training, where every process draws the same
+    permutation and trains on its part of each batch.
     """
 
-    def __init__(self, data, batch_size, shuffle, generator=None):
+    def __init__(self, data, batch_size, shuffle, generator=None, shard=None):
         self.data = data
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.generator = generator
+        self.shard = shard
 
     def __len__(self):
         return -(-len(self.data) // self.batch_size)
 
     def __iter__(self):
-        if isinstance(self.data, ArrayData):
-            yield from self._array_batches()
-            return
-        X, y = self.data.X, self.data.y
-        n = len(X)
-        if self.shuffle:
-            perm = torch.randperm(n, generator=self.generator).to(X.device)
-            # autoencoders usually train towards their own input: gather it only once
-            X, y = (X[perm], None) if y is X else (X[perm], y[perm])
-            y = X if y is None else y
-        for start in range(0, n, self.batch_size):
-            yield X[start : start + self.batch_size], y[start : start + self.batch_size]
-
-    def _array_batches(self):
-        n = len(self.data)
-        order = torch.randperm(n, generator=self.generator).numpy() if self.shuffle else np.arange(n)
-        for start in range(0, n, self.batch_size):
-            yield self.data.rows(order[start : start + self.batch_size])
+        return iter(self.data.batches(self.batch_size, self.shuffle, self.generator, self.shard))
 
 
 class IndexSplit:
     """A skorch ``train_split`` of an :class:`ArrayData` that holds out fixed row indices:
     the training rows stay on disk, the validation rows are read once (they are scored
-    every epoch). In-memory data use :class:`TailSplit`."""
+    every epoch). In-memory data use :class:`TailSplit`.
+
+    A fit asks for the split three times (skorch's loop, early stopping's score of the
+    start, the closing explained-variance pass); the dataset keeps its split, so the
+    validation rows are read once per fit, not once per call (for a Dask array, each read
+    is a pass over the blocks). The split lives with the dataset, not here: the fitted net
+    keeps its ``train_split``, and pickles must not carry the validation rows.
+    """
 
     def __init__(self, valid_idx):
         self.valid_idx = valid_idx
 
     def __call__(self, dataset, y=None):
-        mask = np.ones(len(dataset), dtype=bool)
-        mask[self.valid_idx] = False
-        return dataset.subset(np.flatnonzero(mask)), dataset.subset(self.valid_idx).load()
+        kept = getattr(dataset, "split_", None)
+        if kept is None or kept[0] is not self:
+            mask = np.ones(len(dataset), dtype=bool)
+            mask[self.valid_idx] = False
+            parts = dataset.subset(np.flatnonzero(mask)), dataset.subset(self.valid_idx).load()
+            dataset.split_ = kept = (self, parts)
+        return kept[1]
 
 
 class TailSplit:
@@ -256,13 +419,16 @@ def validation_indices(n_samples, fraction, rng):
 def training_data(X, scaler, device, raw_targets, valid_idx=None, stream=True):
     """The dataset a net trains on and its ``train_split``.
 
-    A memmap (with ``stream``) is read, scaled and moved one batch at a time (:class:`ArrayData`, split by
-    :class:`IndexSplit`); other data become one float32 tensor on ``device``, with the
-    validation rows placed last so that :class:`TailSplit` splits it into two views.
+    A memmap (with ``stream``) is read, scaled and moved one batch at a time
+    (:class:`ArrayData`, split by :class:`IndexSplit`), :class:`BlockRows` (a Dask array)
+    one block at a time (:class:`BlockData`, always); other data become one float32 tensor
+    on ``device``, with the validation rows placed last so that :class:`TailSplit` splits
+    it into two views.
     ``raw_targets``: the targets are the unscaled rows (``loss="bce"``).
     """
-    if stream and is_memmap(X):
-        data = ArrayData(X, scaler, device=device, raw_targets=raw_targets)
+    if isinstance(X, BlockRows) or (stream and is_memmap(X)):
+        kind = BlockData if isinstance(X, BlockRows) else ArrayData
+        data = kind(X, scaler, device=device, raw_targets=raw_targets)
         return data, None if valid_idx is None else IndexSplit(valid_idx)
     order = None
     if valid_idx is not None:

@@ -11,18 +11,29 @@ from ._net import AutoencoderNet
 from ._restore import real
 from .noise import NOISE_KINDS, corrupt
 
+# The share of each training minibatch's rows left clean. A denoiser trained on corrupted
+# rows only never sees a clean one, and on the MNIST benchmark it reconstructs clean rows
+# worse than PCA at every epoch of a 200-epoch fit (30% masking: 1.05x to 1.8x PCA's
+# clean validation loss), so early stopping, which keeps no model worse than the PCA start
+# on clean rows, could keep nothing but that start. With half the rows clean the network
+# learns both tasks (clean test error 0.68x PCA's, denoising 0.54x to 0.58x PCA's).
+CLEAN_ROW_FRACTION = 0.5
+
+
 class DenoisingNet(AutoencoderNet):
     """:class:`~sklearn_ae._net.AutoencoderNet` that corrupts its training inputs.
 
     Parameters beyond AutoencoderNet's
     ----------------------------------
     noise : {"gaussian", "masking", "salt_and_pepper"}
-        Corruption of the inputs in training steps only (targets stay clean), at
+        Corruption of the inputs in training steps only (targets stay clean; a random
+        ``CLEAN_ROW_FRACTION`` of each batch's rows stays uncorrupted), at
         ``noise_level``; ``noise_low`` / ``noise_high`` / ``noise_fill`` (scalars or one value
         per feature) are passed to :func:`~sklearn_ae.noise.corrupt`. Training noise comes
-        from the fit's ``device_rng_``. The validation loss is the mean of the loss of
-        denoising the validation rows, corrupted once and the same at every epoch (a
-        generator seeded from ``random_seed``), and the loss of reconstructing them clean.
+        from the fit's ``device_rng_``. The validation loss is the loss of denoising the
+        validation rows, corrupted once and the same at every epoch (a generator seeded
+        from ``random_seed``); the loss of reconstructing rows clean is a constraint of
+        early stopping (on the validation rows, ``valid_clean_loss`` in the history).
     """
 
     def __init__(self, module, *args, noise="gaussian", noise_level=0.0, noise_low=None,
@@ -42,24 +53,38 @@ class DenoisingNet(AutoencoderNet):
         )
 
     def train_step_single(self, batch, **fit_params):
-        # fresh noise for every batch; the target half of the batch is left clean
+        # fresh noise and fresh clean rows for every batch; the targets are left clean
         Xi, yi = batch
-        return super().train_step_single(
-            (self.corrupt(Xi, generator=self.device_rng_), yi), **fit_params
-        )
+        noisy = self.corrupt(Xi, generator=self.device_rng_)
+        draw = torch.rand(len(Xi), 1, generator=self.device_rng_, device=Xi.device)
+        inputs = torch.where(draw < CLEAN_ROW_FRACTION, Xi, noisy)
+        return super().train_step_single((inputs, yi), **fit_params)
 
     def get_split_datasets(self, X, y=None, **fit_params):
         train, valid = super().get_split_datasets(X, y, **fit_params)
         if valid is not None and len(valid):
-            # the validation rows twice: once with one fixed corruption (the same at every
-            # call, also the one early stopping scores the untrained model on, from its own
-            # generator), once clean. The validation loss is then the mean of the denoising
-            # and the clean reconstruction losses, so early stopping never keeps a model
-            # that denoises better but reconstructs clean data worse than the PCA start
+            # one fixed corruption of the validation rows: the same at every call (also
+            # the one early stopping scores the untrained model on), from its own generator
             gen = torch.Generator(device=valid.X.device).manual_seed(self.random_seed + 1)
-            noisy = self.corrupt(valid.X, generator=gen)
-            valid = TensorData(torch.cat([noisy, valid.X]), torch.cat([valid.y, valid.y]))
+            valid = CorruptedData(self.corrupt(valid.X, generator=gen), valid.y, valid.X)
         return train, valid
+
+    def constraint_scores(self, dataset):
+        # the loss of reconstructing the rows clean (the validation rows without their
+        # corruption): early stopping keeps the best denoiser among the epochs that
+        # rebuild clean data no worse than the start (the PCA start: no worse than PCA)
+        if isinstance(dataset, CorruptedData):
+            dataset = TensorData(dataset.clean_X, dataset.y)
+        return {**super().constraint_scores(dataset), "clean_loss": self.evaluate_loss(dataset)}
+
+
+class CorruptedData(TensorData):
+    """A :class:`~sklearn_ae._data.TensorData` of corrupted inputs ``X`` and clean targets
+    ``y`` that also keeps the clean inputs ``clean_X`` the corruption was applied to."""
+
+    def __init__(self, X, y, clean_X):
+        super().__init__(X, y)
+        self.clean_X = clean_X
 
 
 # noise_level=None resolves to these (see noise_level_): a gaussian std relative to the
@@ -70,16 +95,18 @@ DEFAULT_NOISE_LEVELS = {"gaussian": 0.5, "masking": 0.3, "salt_and_pepper": 0.2}
 class DenoisingAutoencoder(_BaseAutoencoder):
     """Denoising autoencoder: learns to reconstruct clean data from corrupted inputs.
 
-    During training every minibatch is corrupted afresh (the targets stay clean), so the
-    network cannot learn the identity and must learn the structure of the data. Corruption
-    happens only in training: :meth:`transform`, :meth:`inverse_transform` and
-    :meth:`denoise` are deterministic. To denoise data, pass the noisy rows to
-    :meth:`denoise`; it returns the clean reconstruction in the original units.
+    During training about half the rows of every minibatch (a fresh random choice) are
+    corrupted with fresh noise, the targets staying clean, so the network cannot learn the
+    identity and must learn the structure of the data; the other rows stay clean, so it
+    also learns to reconstruct clean data. Corruption happens only in training:
+    :meth:`transform`, :meth:`inverse_transform` and :meth:`denoise` are deterministic. To
+    denoise data, pass the noisy rows to :meth:`denoise`; it returns the clean
+    reconstruction in the original units.
 
     Everything else (architecture, PCA start, sparsity, losses, early stopping) is shared
-    with :class:`~sklearn_ae.AutoencoderTransformer`. The training and validation losses
-    (``loss_curve_``, ``validation_loss_curve_``) are those of reconstructing clean data
-    from corrupted inputs.
+    with :class:`~sklearn_ae.AutoencoderTransformer`. The validation loss
+    (``validation_loss_curve_``) is that of reconstructing clean data from corrupted
+    inputs; the training loss (``loss_curve_``) that of the half-corrupted minibatches.
 
     Parameters
     ----------
@@ -148,9 +175,16 @@ default="adamw"
     early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the data, stop when its loss has not improved
         for ``n_iter_no_change`` epochs, and keep the best weights seen (the untrained
-        state, e.g. the PCA start, included). The validation loss is the mean of two: the
-        loss of denoising the validation rows, corrupted once with the same noise at every
-        epoch, and the loss of reconstructing them clean, so early stopping judges both.
+        state, e.g. the PCA start, included). The validation loss is the loss of
+        denoising the validation rows, corrupted once with the same noise at every epoch.
+        Clean reconstruction is a constraint: an epoch whose loss of reconstructing the
+        clean validation rows (``valid_clean_loss`` in ``history_``) is above the
+        untrained state's is never kept, and if the kept epoch reconstructs the clean
+        training rows worse than the untrained state, the untrained state is kept
+        instead. Training stops once neither the denoising loss nor the kept epoch's has
+        improved for ``n_iter_no_change`` epochs. With ``init="pca"`` the denoiser is thus
+        never worse than PCA at reconstructing the clean rows it was fitted on; where
+        training cannot beat PCA there, it keeps the PCA start.
     validation_fraction : float, default=0.1
         Fraction of the training data held out for early stopping.
     n_iter_no_change : int, default=30
@@ -219,15 +253,35 @@ default="adamw"
         Train through ``torch.compile`` (the forward pass of training batches; the first
         epoch pays the compilation, tens of seconds). Pays off on GPUs and for long fits;
         see ``docs/precision.md``. Needs a C++ compiler on the CPU.
+    data_parallel : bool, default=False
+        Train data-parallel, as one process of a ``torch.distributed`` group (PyTorch's
+        DistributedDataParallel): launch the script once per process (``torchrun
+        --nproc-per-node N script.py``: one process per GPU over NCCL, or several CPU
+        processes over gloo) and fit every process on the same ``X``. All draw the same
+        shuffle, each trains on its share of every batch of ``batch_size`` rows (the
+        global batch) and the gradients are averaged, so every process ends with the
+        model one process would train (up to float rounding; the denoising and
+        variational members' draws differ). The group is set up from the launcher's
+        environment if the script has not done so; ``device="auto"`` or ``"cuda"`` then
+        means GPU ``LOCAL_RANK``. Every rank must get data of the same shape (a
+        ``ValueError`` otherwise); only rank 0 prints, and only rank 0 should save the
+        model.
 
     Attributes
     ----------
     noise_level_ : float
         The noise level used.
+    n_components_ : int
+        Number of code units (``n_components`` as fitted), as in
+        :class:`~sklearn.decomposition.PCA`.
+    n_samples_ : int
+        Number of rows of the training data (validation rows included); after
+        :meth:`partial_fit`, all rows seen so far. Absent on models loaded from files
+        written by sklearn-ae 0.1.0.
     n_features_in_ : int
-        Number of features seen during :term:`fit`.
+        Number of features seen during :meth:`fit`.
     feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during :term:`fit`; only defined when `X` has string
+        Names of features seen during :meth:`fit`; only defined when `X` has string
         feature names.
     mean_ : ndarray of shape (n_features_in_,)
         Per-feature mean of the training data, removed before encoding.
@@ -330,6 +384,7 @@ default="adamw"
         inference_batch_size=4096,
         precision="auto",
         compile=False,
+        data_parallel=False,
     ):
         super().__init__(
             n_components,
@@ -360,6 +415,7 @@ default="adamw"
             inference_batch_size=inference_batch_size,
             precision=precision,
             compile=compile,
+            data_parallel=data_parallel,
         )
         self.noise = noise
         self.noise_level = noise_level

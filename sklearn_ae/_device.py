@@ -6,6 +6,7 @@ import copy
 import re
 import warnings
 
+import numpy as np
 import torch
 
 _DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
@@ -17,18 +18,22 @@ def is_concrete_device(device):
     return isinstance(device, str) and device != "auto" and bool(_DEVICE_RE.match(device))
 
 
-def resolve_device(device):
+def resolve_device(device, local_rank=None):
     """Turn the ``device`` parameter into a concrete torch device string.
 
     ``"auto"`` picks ``"cuda"`` when a CUDA device is present and ``"cpu"`` otherwise;
     an explicit CUDA request on a machine without one is an error, not a silent fallback.
+    With ``local_rank`` (data-parallel training, one process per GPU), ``"auto"`` and
+    ``"cuda"`` mean this process's GPU, ``"cuda:<local_rank>"``.
     """
     if not isinstance(device, str) or not _DEVICE_RE.match(device):
         raise ValueError(
             f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N'; got {device!r}."
         )
     if device == "auto":
-        return "cuda" if cuda_available() else "cpu"
+        device = "cuda" if cuda_available() else "cpu"
+    if device == "cuda" and local_rank is not None:
+        device = f"cuda:{local_rank}"
     if device.startswith("cuda"):
         if not cuda_available():
             raise ValueError(
@@ -125,12 +130,29 @@ def cuda_has_bfloat16(device):
 
 def cpu_copy(obj):
     """A copy of a (nested) state dict with every tensor on the CPU."""
-    if isinstance(obj, torch.Tensor):
-        return obj.detach().to("cpu", copy=True)
+    return _map_leaves(obj, torch.Tensor, lambda t: t.detach().to("cpu", copy=True))
+
+
+def to_arrays(obj):
+    """A copy of a (nested) state dict with every tensor as a numpy array: a state that
+    pickle, joblib and skops store without torch, and that loads on any device."""
+    return _map_leaves(obj, torch.Tensor, lambda t: t.detach().cpu().numpy().copy())
+
+
+def to_tensors(obj):
+    """The inverse of :func:`to_arrays`: every numpy array as a CPU tensor."""
+    return _map_leaves(obj, np.ndarray, lambda a: torch.from_numpy(np.array(a)))
+
+
+def _map_leaves(obj, kind, fn):
+    """A copy of nested dicts, lists and tuples with ``fn`` applied to the leaves of type
+    ``kind`` (other leaves deep-copied)."""
+    if isinstance(obj, kind):
+        return fn(obj)
     if isinstance(obj, dict):
-        return {key: cpu_copy(value) for key, value in obj.items()}
+        return {key: _map_leaves(value, kind, fn) for key, value in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return type(obj)(cpu_copy(value) for value in obj)
+        return type(obj)(_map_leaves(value, kind, fn) for value in obj)
     return copy.deepcopy(obj)
 
 

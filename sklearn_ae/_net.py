@@ -8,6 +8,7 @@ import contextlib
 import torch
 from skorch import NeuralNet
 
+from . import _parallel
 from ._callbacks import PrintLog
 from ._data import ArrayData, TensorBatches, TensorData
 from .losses import kl_sparsity, l1_activity, reconstruction_loss, ssim_loss
@@ -44,6 +45,13 @@ class AutoencoderNet(NeuralNet):
     train_compiled : bool
         Run the training forward passes through ``torch.compile(module_)`` (built at the
         start of each training loop; evaluation and inference use the plain module).
+    data_parallel : bool
+        Train as one process of a ``torch.distributed`` group (see
+        :mod:`sklearn_ae._parallel`): the training forward passes run through
+        DistributedDataParallel, which averages the gradients over the processes; each
+        trains on its part of every batch of the shared shuffle; the losses recorded (and
+        judged by early stopping and the non-finite guard) are means over the processes,
+        so all take the same decisions.
     """
 
     def __init__(
@@ -61,6 +69,7 @@ class AutoencoderNet(NeuralNet):
         precision="float32",
         train_compiled=False,
         random_seed=0,
+        data_parallel=False,
         **kwargs,
     ):
         super().__init__(module, *args, **kwargs)
@@ -75,6 +84,7 @@ class AutoencoderNet(NeuralNet):
         self.precision = precision
         self.train_compiled = train_compiled
         self.random_seed = random_seed
+        self.data_parallel = data_parallel
 
     def _autocast(self):
         if self.precision == "float32":
@@ -83,10 +93,10 @@ class AutoencoderNet(NeuralNet):
         return torch.autocast(device_type, dtype=getattr(torch, self.precision))
 
     def infer(self, x, **fit_params):
-        compiled = getattr(self, "_compiled_forward", None)
+        forward = getattr(self, "_training_forward", None)
         with self._autocast():
-            if compiled is not None and self.module_.training:
-                out = compiled[0](x, **fit_params)
+            if forward is not None and self.module_.training:
+                out = forward[0](x, **fit_params)
             else:
                 out = super().infer(x, **fit_params)
         if self.precision == "float32":
@@ -101,10 +111,13 @@ class AutoencoderNet(NeuralNet):
         # members' nets), seeded from random_seed: torch's global RNG is never drawn from,
         # so fits in parallel threads neither share nor disturb any stream. They live only
         # while training, like the gradient scaler.
+        # In data-parallel training every process shuffles alike (rng_) but draws its
+        # own noise for its own rows (device_rng_, seeded by rank).
         self.rng_ = torch.Generator().manual_seed(self.random_seed)
         self.device_rng_ = self.rng_
-        if torch.device(self.device).type != "cpu":
-            self.device_rng_ = torch.Generator(device=self.device).manual_seed(self.random_seed)
+        if torch.device(self.device).type != "cpu" or self.data_parallel:
+            draw_seed = self.random_seed + 7919 * _parallel.rank()
+            self.device_rng_ = torch.Generator(device=self.device).manual_seed(draw_seed)
         try:
             return super().partial_fit(X, y, classes, **fit_params)
         finally:
@@ -127,26 +140,47 @@ class AutoencoderNet(NeuralNet):
         self.grad_scaler_ = None
         if self.precision == "float16":
             self.grad_scaler_ = torch.amp.GradScaler(torch.device(self.device).type)
-        # likewise the compiled forward pass: it shares the module's parameters, so the
-        # state dict, checkpoints and pickles stay those of the plain module
-        # (kept in a tuple: skorch guards attributes that hold modules)
-        self._compiled_forward = (torch.compile(self.module_),) if self.train_compiled else None
+        # likewise the training forward pass through DDP and / or compiled: it shares the
+        # module's parameters, so the state dict, checkpoints and pickles stay those of
+        # the plain module (kept in a tuple: skorch guards attributes that hold modules)
+        forward = self.module_
+        if self.data_parallel:
+            forward = _parallel.ddp(forward, self.device)
+        if self.train_compiled:
+            forward = torch.compile(forward)
+        self._training_forward = None if forward is self.module_ else (forward,)
         try:
             return super().fit_loop(X, y, epochs=epochs, **fit_params)
         finally:
-            del self.grad_scaler_, self._compiled_forward
+            del self.grad_scaler_, self._training_forward
 
     def train_step_single(self, batch, **fit_params):
-        if getattr(self, "grad_scaler_", None) is None:
-            return super().train_step_single(batch, **fit_params)
         Xi, yi = batch
         self._set_training(True)
         y_pred = self.infer(Xi, **fit_params)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True)
-        self.grad_scaler_.scale(loss).backward()
-        return {"loss": loss, "y_pred": y_pred}
+        step = {"loss": loss, "y_pred": y_pred}
+        if self.data_parallel:
+            # the mean over the processes, exchanged while the backward pass runs (a
+            # blocking exchange here would add a wait for the slowest process to every step)
+            step["mean_loss"] = _parallel.start_mean(loss)
+        scaler = getattr(self, "grad_scaler_", None)
+        (loss if scaler is None else scaler.scale(loss)).backward()
+        return step
 
     def train_step(self, batch, **fit_params):
+        step = self._train_step(batch, **fit_params)
+        if self.data_parallel:
+            step["loss"] = step.pop("mean_loss")()
+        return step
+
+    def validation_step(self, batch, **fit_params):
+        step = super().validation_step(batch, **fit_params)
+        if self.data_parallel:
+            step["loss"] = _parallel.start_mean(step["loss"])()
+        return step
+
+    def _train_step(self, batch, **fit_params):
         scaler = getattr(self, "grad_scaler_", None)
         if scaler is None:
             return super().train_step(batch, **fit_params)
@@ -189,7 +223,8 @@ class AutoencoderNet(NeuralNet):
     def get_iterator(self, dataset, training=False):
         batch_size = self.batch_size if self.batch_size > 0 else len(dataset)
         generator = self.rng_ if training else None
-        return TensorBatches(dataset, batch_size, shuffle=training, generator=generator)
+        shard = _parallel.shard() if training and self.data_parallel else None
+        return TensorBatches(dataset, batch_size, training, generator, shard)
 
     def penalty(self, y_pred, X, training):
         """Extra terms of the objective (regularisers) for inputs ``X``: the code sparsity
@@ -211,6 +246,21 @@ class AutoencoderNet(NeuralNet):
         else:
             loss = reconstruction_loss(self.loss, recon, y_true)
         return loss + self.penalty(y_pred, X, training)
+
+    def constraint_scores(self, dataset):
+        """Scores of the module on ``dataset``, by name, that early stopping must keep at
+        or below the untrained start's: on the validation rows at every epoch, on the
+        training rows for the kept epoch (see
+        :class:`~sklearn_ae._callbacks.EarlyStoppingFromStart`). Recorded in the history
+        after every validation pass as ``valid_<name>``. None here; members add theirs by
+        extending this hook."""
+        return {}
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+        if iterator is not None and not training:
+            for name, value in self.constraint_scores(iterator.data).items():
+                self.history.record(f"{prefix}_{name}", value)
 
     def evaluate_loss(self, dataset):
         """Mean validation-mode loss over ``dataset`` (weighted by batch size)."""

@@ -644,8 +644,6 @@ def _check_header(path, metadata):
 
 
 def _history(entries):
-    from skorch.history import History
-
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise ValueError("the training history is not a list of dicts")
-    return History(entries)
+    return entries

@@ -1,5 +1,5 @@
-"""Putting an estimator's state back: from a saved file (checked before anything is
-built from it), or as it was before a fit that failed (:class:`Snapshot`).
+"""Putting an estimator's state back: from a saved file or a pickled state (checked before
+anything is built from it), or as it was before a fit that failed (:class:`Snapshot`).
 
 :func:`sklearn_ae.load` decodes a file into parameters, fitted attributes, weights and a
 history; the estimator's ``_from_saved`` checks them here: the fitted attributes against a
@@ -111,6 +111,8 @@ def _names(value, fitted):
 # reads only attributes checked before it.
 FITTED_ATTRIBUTES = {
     "n_features_in_": integer(1),
+    "n_components_": integer(1),
+    "n_samples_": integer(1),
     "feature_names_in_": _names,
     "device_": _device,
     "precision_": _precision,
@@ -129,8 +131,9 @@ FITTED_ATTRIBUTES = {
     "validation_explained_variance_ratio_": optional(real(finite=False)),
 }
 
-# set only by some fits (feature names: only for data that have them)
-OPTIONAL_ATTRIBUTES = frozenset({"feature_names_in_"})
+# set only by some fits (feature names: only for data that have them), or absent from files
+# written by 0.1.0 (n_components_ is then the parameter's; n_samples_ stays unknown)
+OPTIONAL_ATTRIBUTES = frozenset({"feature_names_in_", "n_components_", "n_samples_"})
 
 
 def check_fitted_attributes(attributes, checks):

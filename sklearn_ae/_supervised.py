@@ -559,21 +559,24 @@ class _BaseSupervised(
         describe; ValueError if they do not describe a usable model (checked before the
         head is built)."""
         est = restored_estimator(cls, params, attributes, history)
+        est._restore_net(module_state, history)
+        return est
+
+    def _restored_module(self, module_state):
+        """The fine-tuning network around ``autoencoder_``'s, with a head of the fitted
+        sizes holding ``module_state`` (built once the weights have the shapes those sizes
+        give)."""
         # each layer of the head has weights: this bounds the layers the meta build creates
-        if len(est.head_hidden_layer_sizes_) >= len(module_state):
+        if len(self.head_hidden_layer_sizes_) >= len(module_state):
             raise ValueError(
-                f"it declares {len(est.head_hidden_layer_sizes_)} hidden layers in the head "
+                f"it declares {len(self.head_hidden_layer_sizes_)} hidden layers in the head "
                 f"but holds {len(module_state)} weight tensors for it."
             )
-        check_module_state(est._head(device="meta").state_dict(), module_state)
-        head = est._head()
+        check_module_state(self._head(device="meta").state_dict(), module_state)
+        head = self._head()
         head.load_state_dict(module_state, strict=True)
-        network = est.autoencoder_.net_.module_
-        module = SupervisedNetwork(network, head, est.freeze_encoder, est._reconstructs())
-        est._restore_net(module, history)
-        est.net_.module_.head.load_state_dict(module_state, strict=True)
-        est.net_.module_.eval()
-        return est
+        network = self.autoencoder_.net_.module_
+        return SupervisedNetwork(network, head, self.freeze_encoder, self._reconstructs())
 
     # --------------------------------------------------------------- sklearn
     @property

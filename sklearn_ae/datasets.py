@@ -24,6 +24,13 @@ def load_mnist_10k(*, return_X_y=False, as_float=True):
     -------
     data : Bunch with ``data`` (10000, 784), ``target`` (10000,), ``images`` (10000, 28, 28),
         ``train_idx`` and ``test_idx`` (the conventional split); or ``(X, y)``.
+
+    Examples
+    --------
+    >>> from sklearn_ae.datasets import load_mnist_10k
+    >>> X, y = load_mnist_10k(return_X_y=True)
+    >>> X.shape, X.dtype, y.shape
+    ((10000, 784), dtype('float32'), (10000,))
     """
     with resources.files("sklearn_ae").joinpath("data/mnist_10k.npz").open("rb") as f:
         arrays = np.load(f)

@@ -371,6 +371,7 @@ COMMON_INVALID = [
     ("inference_batch_size", 0),
     ("precision", "float8"),
     ("compile", "yes"),
+    ("data_parallel", "yes"),
     # a bool is not a size or a rate (as scikit-learn's Interval(Integral) intends)
     ("n_components", True),
     ("hidden_layer_sizes", True),

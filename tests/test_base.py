@@ -117,7 +117,7 @@ def test_wrong_number_of_features_raises(Estimator, X_small):
 @pytest.mark.parametrize("n_columns", [1, 3, 5])
 def test_inverse_transform_wrong_code_width_raises(Estimator, n_columns, X_small):
     est = make_estimator(Estimator, n_components=2).fit(X_small)
-    with pytest.raises(ValueError, match=f"X has {n_columns} features.*n_components=2"):
+    with pytest.raises(ValueError, match=f"X has {n_columns} features.*n_components_=2"):
         est.inverse_transform(np.zeros((4, n_columns)))
 
 

@@ -32,6 +32,16 @@ def test_trustworthiness_known_value_on_a_line():
     assert metrics.trustworthiness(X, Z, n_neighbors=1) == pytest.approx(0.625)
 
 
+def test_mmd2_known_value_and_order():
+    # two single points at distance 1: median squared distance 1, so 1 + 1 - 2 exp(-1)
+    assert metrics.mmd2(np.array([[0.0]]), np.array([[1.0]])) == pytest.approx(2 - 2 / np.e)
+    rng = np.random.RandomState(0)
+    X, Y = rng.randn(200, 3), rng.randn(200, 3)
+    assert metrics.mmd2(X, X) == pytest.approx(0.0, abs=1e-12)
+    # a second draw of the same distribution is closer than a shifted one
+    assert metrics.mmd2(X, Y) < metrics.mmd2(X, Y + 1.0)
+
+
 def test_trustworthiness_max_rows_uses_a_fixed_subset():
     rng = np.random.RandomState(0)
     X, Z = rng.randn(100, 4), rng.randn(100, 2)

@@ -35,6 +35,8 @@ def test_every_case_is_measured(smoke):
     assert by["transform"]["output_gb"] == pytest.approx(2000 * 5 * 4 / 1e9)
     assert by["inverse_transform"]["output_gb"] == pytest.approx(2000 * 20 * 4 / 1e9)
     assert by["score_samples"]["output_gb"] == pytest.approx(2000 * 8 / 1e9)
+    assert by["dask_transform"]["output_gb"] == by["transform"]["output_gb"]
+    assert by["dask_transform"]["input_kind"] == bench_scale.DASK_INPUT
     for case in bench_scale.FIT_CASES:
         assert by[case]["rows"] == 1000
         assert by[case]["epochs"] >= 1
@@ -58,3 +60,13 @@ def test_fill_uniform_is_the_same_in_memory_and_in_a_file(tmp_path):
     path = bench_scale.write_npy(tmp_path / "x.npy", 50, 7)
     np.testing.assert_array_equal(np.load(path, mmap_mode="r"), X)
     assert X.dtype == np.float32 and 0 <= X.min() and X.max() < 1
+
+
+def test_dask_rows_are_the_rows_in_memory_made_chunk_by_chunk():
+    pytest.importorskip("dask.array")
+    import numpy as np
+
+    X = bench_scale.dask_rows(50, 7, chunk=16)
+    assert X.chunks == ((16, 16, 16, 2), (7,))
+    expected = bench_scale.fill_uniform(np.empty((50, 7), dtype=np.float32), chunk=16)
+    np.testing.assert_array_equal(X.compute(), expected)

@@ -174,6 +174,49 @@ def test_pickle_round_trip_is_bit_identical(Estimator, init, X_small, tmp_path):
         assert_array_equal(loaded.loss_curve_, est.loss_curve_)
 
 
+def _leaves(obj):
+    if isinstance(obj, dict):
+        return [leaf for value in obj.values() for leaf in _leaves(value)]
+    if isinstance(obj, (list, tuple)):
+        return [leaf for value in obj for leaf in _leaves(value)]
+    return [obj]
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_pickled_state_is_numpy_arrays_and_plain_values(Estimator, X_small):
+    # what pickle, joblib and skops store: no torch or skorch object, so it loads on any
+    # device and skops can hold it
+    est = make_estimator(Estimator).fit(X_small)
+    state = est.__getstate__()
+    plain = (np.ndarray, np.generic, str, int, float, bool, type(None))
+    assert {type(leaf) for leaf in _leaves(state) if not isinstance(leaf, plain)} == set()
+    assert set(state["net_"]["module_state"]) == set(est.net_.module_.state_dict())
+    assert "net_" in vars(est)  # pickling leaves the estimator as it was
+
+
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
+def test_torch_weights_only_load_refuses_a_pickled_estimator(X_small, tmp_path):
+    # a pickle is code: torch's safe loader must keep refusing it, by its class (pickle
+    # protocol 2, the one that loader reads) or by its protocol (joblib)
+    est = make_estimator(AutoencoderTransformer).fit(X_small)
+    with open(tmp_path / "est.pkl", "wb") as f:
+        pickle.dump(est, f, protocol=2)
+    with pytest.raises(pickle.UnpicklingError, match="AutoencoderTransformer"):
+        torch.load(tmp_path / "est.pkl", weights_only=True)
+    joblib.dump(est, tmp_path / "est.joblib")
+    with pytest.raises(pickle.UnpicklingError):
+        torch.load(tmp_path / "est.joblib", weights_only=True)
+
+
+def test_state_holding_the_net_itself_still_loads(X_small):
+    # pickles written before the state became plain hold the skorch net itself
+    est = make_estimator(AutoencoderTransformer).fit(X_small)
+    old = AutoencoderTransformer.__new__(AutoencoderTransformer)
+    old.__setstate__(dict(vars(est)))
+    assert old.net_ is est.net_
+    assert_array_equal(old.transform(X_small), est.transform(X_small))
+
+
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_pickled_model_keeps_training_with_warm_start(Estimator, X_small):
     est = make_estimator(Estimator, warm_start=True, early_stopping=False, max_epochs=2)
@@ -182,6 +225,19 @@ def test_pickled_model_keeps_training_with_warm_start(Estimator, X_small):
     loaded.fit(X_small)
     assert loaded.n_iter_ == 4
     assert est.n_iter_ == 2
+
+
+def test_optimizer_changed_after_fit_warm_starts_fresh_after_pickling(X_small):
+    # the stored optimizer state belongs to the fitted kind (Adam): an SGD asked for
+    # since then starts without it instead of failing on Adam's moments
+    est = make_estimator(AutoencoderTransformer, optimizer="adam", warm_start=True,
+                         early_stopping=False, max_epochs=2).fit(X_small)
+    est.set_params(optimizer="sgd")
+    loaded = pickle.loads(pickle.dumps(est))
+    assert isinstance(loaded.net_.optimizer_, torch.optim.SGD)
+    assert loaded.net_.optimizer_.state_dict()["state"] == {}
+    loaded.fit(X_small)
+    assert loaded.n_iter_ == 4
 
 
 # ------------------------------------------------------------- feature names

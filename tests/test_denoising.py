@@ -4,10 +4,11 @@ deterministic inference, reproducible noise."""
 import numpy as np
 import pytest
 import torch
-from conftest import make_estimator
+from conftest import make_arc, make_estimator
 from numpy.testing import assert_allclose, assert_array_equal
 from skorch.callbacks import Callback
 from sklearn.datasets import load_digits
+from sklearn.decomposition import PCA
 
 from sklearn_ae import AutoencoderTransformer, DenoisingAutoencoder
 
@@ -43,7 +44,7 @@ def _digits(n=120):
     return load_digits().data[:n] / 16.0
 
 
-def test_trains_on_corrupted_inputs_against_clean_targets():
+def test_trains_on_half_corrupted_inputs_against_clean_targets():
     X = _digits()
     est = make_estimator(
         DenoisingAutoencoder, noise="masking", noise_level=0.4, early_stopping=False,
@@ -51,19 +52,25 @@ def test_trains_on_corrupted_inputs_against_clean_targets():
     ).fit(X)
     rec = _recorder(est)
     assert len(rec.inputs) == len(rec.batches) == 3
+    left_clean = []
     for seen, (clean_x, clean_y), loss, recon in zip(
         rec.inputs, rec.batches, rec.losses, rec.recons
     ):
         assert_array_equal(clean_x.numpy(), clean_y.numpy())  # mse: target = clean input
-        # digits are mostly dark: count the pixels that were on
+        changed = (seen != clean_x).numpy()
+        corrupted = changed.any(axis=1)
+        left_clean.append(1 - corrupted.mean())
+        # digits are mostly dark: count the pixels that were on, in the corrupted rows
         on = (clean_x.numpy() * est.scale_ + est.mean_) > 1e-6
-        changed = (seen != clean_x).numpy()[on].mean()
-        assert changed == pytest.approx(0.4, abs=0.05)
+        assert changed[corrupted][on[corrupted]].mean() == pytest.approx(0.4, abs=0.05)
         # masked entries are pixels switched off: 0 in the original units
         original = seen.numpy() * est.scale_ + est.mean_
-        assert_allclose(original[(seen != clean_x).numpy()], 0.0, atol=1e-5)
-        # the loss compares the reconstruction of the corrupted input with the clean rows
+        assert_allclose(original[changed], 0.0, atol=1e-5)
+        # the loss compares the reconstruction of the (partly) corrupted input with the
+        # clean rows
         assert loss == pytest.approx(float(((recon - clean_y) ** 2).mean()), rel=1e-5)
+    # about half the rows of every batch are left clean (3 x 120 rows)
+    assert np.mean(left_clean) == pytest.approx(0.5, abs=0.1)
 
 
 def test_corruption_is_fresh_for_every_epoch():
@@ -72,10 +79,12 @@ def test_corruption_is_fresh_for_every_epoch():
         DenoisingAutoencoder, noise="gaussian", early_stopping=False, batch_size=len(X),
         callbacks=[RecordTraining()],
     ).fit(X)
-    first, second = _recorder(est).inputs[:2]
-    # rows are reshuffled each epoch; as sets of rows the two epochs still differ
-    rows = [set(map(tuple, t.numpy().round(5))) for t in (first, second)]
-    assert rows[0].isdisjoint(rows[1])
+    clean = set(map(tuple, _recorder(est).batches[0][0].numpy().round(5)))
+    rows = [set(map(tuple, t.numpy().round(5))) for t in _recorder(est).inputs[:2]]
+    # rows are reshuffled each epoch; as sets of rows the corrupted ones still differ, and
+    # so does the choice of the rows left clean
+    assert (rows[0] - clean).isdisjoint(rows[1] - clean)
+    assert rows[0] & clean and rows[0] & clean != rows[1] & clean
 
 
 @pytest.mark.parametrize("noise", ["gaussian", "masking", "salt_and_pepper"])
@@ -107,7 +116,10 @@ def test_denoiser_removes_masking_noise_better_than_the_plain_autoencoder():
     X_train, X_test = X[:1200], X[1200:]
     rng = np.random.RandomState(0)
     noisy = X_test * (rng.rand(*X_test.shape) >= 0.3)
-    params = dict(n_components=16, hidden_layer_sizes=(64,), max_epochs=30, batch_size=64)
+    # what the two objectives teach, without model selection: at this short, slow fit
+    # early stopping would keep the denoiser's PCA start (see the test below)
+    params = dict(n_components=16, hidden_layer_sizes=(64,), max_epochs=30, batch_size=64,
+                  early_stopping=False)
     dae = make_estimator(DenoisingAutoencoder, noise="masking", noise_level=0.3, **params)
     ae = make_estimator(AutoencoderTransformer, **params)
     dae_err = np.mean((dae.fit(X_train).denoise(noisy) - X_test) ** 2)
@@ -135,21 +147,82 @@ def test_unknown_noise_is_rejected():
         make_estimator(DenoisingAutoencoder, noise="speckle").fit(_digits(30))
 
 
-def test_validation_loss_is_the_mean_of_denoising_and_clean_reconstruction():
+def _start_clean_loss(est, rows="valid"):
+    """The untrained start's clean loss on the validation (or training) rows, as early
+    stopping took it."""
+    stopper = dict(est.net_.callbacks_)["early_stopping"]
+    start = stopper.start_constraints_ if rows == "valid" else stopper.start_train_constraints_
+    return start["clean_loss"]
+
+
+def _history(est, key):
+    return np.array(est.history_[:, key])
+
+
+class SplitRows(Callback):
+    """Keeps the training and validation datasets of the fit, as the net scores them."""
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        self.train, self.valid = net.get_split_datasets(X, y)
+
+
+def _split_rows(est):
+    (rec,) = [cb for _, cb in est.net_.callbacks_ if isinstance(cb, SplitRows)]
+    return rec.train, rec.valid
+
+
+def _valid_rows(est):
+    return _split_rows(est)[1]
+
+
+def test_validation_loss_is_denoising_and_the_clean_loss_is_recorded_beside_it():
     X = np.random.RandomState(0).rand(100, 6)
-    est = make_estimator(DenoisingAutoencoder, noise="masking", max_epochs=2).fit(X)
-    net = est.net_
-    train, valid = net.get_split_datasets(
-        net.get_dataset(torch.as_tensor(((X - est.mean_) / est.scale_).astype(np.float32)))
-    )
-    half = len(valid) // 2
-    noisy, clean = valid.X[:half], valid.X[half:]
-    assert torch.equal(clean, valid.y[half:]) and torch.equal(valid.y[:half], clean)
+    est = make_estimator(DenoisingAutoencoder, noise="masking", max_epochs=2,
+                         callbacks=[SplitRows()]).fit(X)
+    valid = _valid_rows(est)
+    noisy, clean = valid.X, valid.clean_X
+    assert len(noisy) == 10 and torch.equal(clean, valid.y)  # mse: the target is the input
     assert (noisy == clean).float().mean() < 1  # some entries switched off
+    net = est.net_
     net.module_.eval()
     with torch.no_grad():
-        expected = 0.5 * (
-            torch.mean((net.module_(noisy)[0] - clean) ** 2)
-            + torch.mean((net.module_(clean)[0] - clean) ** 2)
-        )
-    assert net.evaluate_loss(valid) == pytest.approx(expected.item(), rel=1e-5)
+        denoising = torch.mean((net.module_(noisy)[0] - clean) ** 2).item()
+        reconstruction = torch.mean((net.module_(clean)[0] - clean) ** 2).item()
+    assert net.evaluate_loss(valid) == pytest.approx(denoising, rel=1e-5)
+    assert net.constraint_scores(valid) == {"clean_loss": pytest.approx(reconstruction, rel=1e-5)}
+    assert_array_equal(est.validation_loss_curve_, est.history_[:, "valid_loss"])
+    assert np.all(np.isfinite(_history(est, "valid_clean_loss")))
+
+
+def test_early_stopping_keeps_the_best_denoiser_that_reconstructs_clean_rows_no_worse():
+    # on the arc a 1-unit code beats PCA's line once trained; the first epochs (masking
+    # half the coordinates) rebuild the clean rows worse than the PCA start
+    X = make_arc()
+    est = make_estimator(DenoisingAutoencoder, noise="masking", noise_level=0.1,
+                         n_components=1, lr=1e-2, max_epochs=10,
+                         callbacks=[SplitRows()]).fit(X)
+    clean, valid = _history(est, "valid_clean_loss"), _history(est, "valid_loss")
+    feasible = clean <= _start_clean_loss(est)
+    assert not feasible.all() and feasible.any()
+    assert feasible[est.best_epoch_ - 1]
+    assert valid[est.best_epoch_ - 1] == valid[feasible].min()
+    # the module holds the kept epoch, no worse than the start on the training rows too
+    train, valid = _split_rows(est)
+    assert est.net_.constraint_scores(valid)["clean_loss"] == pytest.approx(
+        clean[est.best_epoch_ - 1], rel=1e-5
+    )
+    assert est.net_.constraint_scores(train)["clean_loss"] <= _start_clean_loss(est, "train")
+
+
+def test_denoiser_keeps_its_pca_start_when_training_only_costs_clean_reconstruction():
+    # a few epochs of masking noise on digits: the denoising loss falls, the clean one
+    # rises above the PCA start's at every epoch, so the PCA start is what is kept
+    X = _digits(200)
+    est = make_estimator(DenoisingAutoencoder, noise="masking", n_components=16,
+                         max_epochs=4, callbacks=[SplitRows()]).fit(X)
+    assert est.best_epoch_ == 0
+    assert np.all(_history(est, "valid_clean_loss") > _start_clean_loss(est))
+    # (the module holds the start again)
+    assert _history(est, "valid_loss").min() < est.net_.evaluate_loss(_valid_rows(est))
+    pca = PCA(n_components=16).fit(X)
+    assert_allclose(est.reconstruct(X), pca.inverse_transform(pca.transform(X)), atol=1e-4)

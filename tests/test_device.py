@@ -1,6 +1,9 @@
 """Device resolution (sklearn_ae/_device.py) and moving fitted models between devices."""
 
+import os
 import pickle
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -9,6 +12,7 @@ import torch
 from conftest import ESTIMATORS, make_estimator
 from numpy.testing import assert_allclose, assert_array_equal
 
+import sklearn_ae
 import sklearn_ae._device as _device
 from sklearn_ae._device import loadable_device, resolve_device
 
@@ -51,6 +55,26 @@ def test_cpu_needs_no_cuda(no_cuda):
 def test_cuda_without_cuda_raises(no_cuda, device):
     with pytest.raises(ValueError, match=f"device='{device}'.*CUDA is not available"):
         resolve_device(device)
+
+
+@pytest.fixture
+def two_cuda(monkeypatch):
+    """Pretend this machine has two CUDA devices (resolution only; nothing runs)."""
+    monkeypatch.setattr(_device, "cuda_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+
+
+@pytest.mark.parametrize("device", ["auto", "cuda"])
+def test_data_parallel_process_gets_the_gpu_of_its_local_rank(two_cuda, device):
+    assert resolve_device(device, local_rank=1) == "cuda:1"
+    assert resolve_device("cuda:0", local_rank=1) == "cuda:0"  # asked for explicitly
+    assert resolve_device("cpu", local_rank=1) == "cpu"
+
+
+def test_data_parallel_process_without_cuda_stays_on_the_cpu(no_cuda):
+    assert resolve_device("auto", local_rank=1) == "cpu"
+    with pytest.raises(ValueError, match="device='cuda:2' was requested but CUDA is not available"):
+        resolve_device("cuda", local_rank=2)
 
 
 def test_missing_cuda_index_raises(one_cuda):
@@ -126,3 +150,30 @@ def test_fit_on_cuda(Estimator, X_small):
     loaded = pickle.loads(pickle.dumps(gpu))
     assert loaded.device_ == "cuda"
     assert_array_equal(loaded.transform(X_small), Z)
+
+
+_LOAD_WITHOUT_CUDA = """
+import pickle, sys
+import numpy as np
+import torch
+assert not torch.cuda.is_available()
+with open(sys.argv[1], "rb") as f:
+    est, X = pickle.load(f)
+print(est.device_, float(np.abs(est.transform(X) - est.expected_).max()))
+"""
+
+
+@requires_cuda
+def test_cuda_fitted_model_unpickles_in_a_process_without_cuda(X_small, tmp_path):
+    # the real case: CUDA tensors in the fitted state, loaded where torch sees no GPU
+    est = make_estimator(sklearn_ae.AutoencoderTransformer, device="cuda").fit(X_small)
+    est.expected_ = est.transform(X_small)
+    with open(tmp_path / "est.pkl", "wb") as f:
+        pickle.dump((est, X_small), f)
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
+    out = subprocess.run(
+        [sys.executable, "-c", _LOAD_WITHOUT_CUDA, str(tmp_path / "est.pkl")],
+        env=env, capture_output=True, text=True, check=True,
+    ).stdout.split()
+    assert out[0] == "cpu"
+    assert float(out[1]) < 1e-5

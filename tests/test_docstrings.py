@@ -36,7 +36,7 @@ SUPERVISED_MEMBERS = [cls for cls in SUPERVISED if cls is not SUPERVISED_REFEREN
 PARAMETER_EXCLUSIONS = {
     "DenoisingAutoencoder": {
         "n_components": "over-complete codes are allowed without a sparsity penalty",
-        "early_stopping": "its validation loss adds denoising to clean reconstruction",
+        "early_stopping": "denoising validation loss, clean reconstruction as a constraint",
         "random_state": "also draws the noise",
     },
     "ContractiveAutoencoder": {
@@ -46,7 +46,7 @@ PARAMETER_EXCLUSIONS = {
         "n_components": "over-complete codes are allowed: the prior regularises them",
         "init": '"pca" is a probabilistic PCA start, with posterior variances',
         "loss": 'a likelihood, so only {"mse", "bce"}; "mse" learns a noise variance',
-        "weight_decay": "never applied to the observation log-variance",
+        "weight_decay": "never applied to the observation log-variance or the PPCA paths",
         "early_stopping": "the validation loss is the negative ELBO",
         "random_state": "also draws the reparameterisation noise in training",
         "sparsity": "acts on the posterior means, in the prior's units",

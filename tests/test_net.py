@@ -1,6 +1,7 @@
 """The skorch training engine (sklearn_ae/_net.py) and the early stopping callback."""
 
 import copy
+import pickle
 
 import numpy as np
 import pytest
@@ -129,3 +130,91 @@ def test_early_stopping_without_validation_data_behaves_like_skorch(seeded):
     net = _net(callbacks=[("es", EarlyStoppingFromStart(monitor="train_loss", patience=2))])
     net.fit(_train_data())
     assert len(net.history) == 3
+
+
+class ConstrainedNet(AutoencoderNet):
+    """An AutoencoderNet with one constraint score, ``broken``. On the validation rows: 1 in
+    the epochs listed in ``broken_epochs``, 0 in the others and at the start. On the
+    training rows (told apart by their number): 1 once the weights have left their initial
+    values if ``broken_on_train``, else 0."""
+
+    def __init__(self, *args, broken_epochs=(), broken_on_train=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.broken_epochs = broken_epochs
+        self.broken_on_train = broken_on_train
+
+    def initialize_module(self):
+        super().initialize_module()
+        self.initial_state_ = copy.deepcopy(self.module_.state_dict())
+        return self
+
+    def moved(self):
+        state = self.module_.state_dict()
+        return any(not torch.equal(v, self.initial_state_[k]) for k, v in state.items())
+
+    def constraint_scores(self, dataset):
+        if len(dataset) == 10:  # the validation rows
+            return {"broken": float(len(self.history) in self.broken_epochs)}
+        return {"broken": float(self.broken_on_train and self.moved())}
+
+
+def _constrained_net(patience=5, lr=0.1, **params):
+    return ConstrainedNet(
+        _net().module,
+        criterion=torch.nn.MSELoss,
+        optimizer=torch.optim.SGD,
+        lr=lr,
+        max_epochs=5,
+        batch_size=8,
+        verbose=0,
+        train_split=TailSplit(np.arange(30, 40)),
+        callbacks=[
+            (
+                "early_stopping",
+                EarlyStoppingFromStart(monitor="valid_loss", patience=patience, load_best=True),
+            )
+        ],
+        **params,
+    ).initialize()
+
+
+def test_early_stopping_keeps_the_best_epoch_that_meets_the_constraints(seeded):
+    # the loss falls at every epoch (see the test above); the last epoch breaks the
+    # constraint on the validation rows, so the one before is kept
+    net = _constrained_net(broken_epochs=(3, 5))
+    net.partial_fit(_train_data())
+    stopper = dict(net.callbacks_)["early_stopping"]
+    assert stopper.start_constraints_ == {"broken": 0.0}
+    assert list(net.history[:, "valid_broken"]) == [0, 0, 1, 0, 1]
+    assert int(np.argmin(net.history[:, "valid_loss"])) + 1 == 5
+    assert stopper.best_epoch_ == 4
+
+
+@pytest.mark.parametrize("lr", [0.1, 1e3])
+def test_early_stopping_patience_follows_the_loss_not_the_constraints(seeded, lr):
+    # every trained epoch breaks the constraint: the start is kept. With lr=0.1 the loss
+    # falls at every epoch, so training runs to max_epochs (5); with lr=1e3 every step
+    # overshoots, and patience (3) ends the fit
+    net = _constrained_net(lr=lr, patience=3, broken_epochs=(1, 2, 3, 4, 5))
+    net.partial_fit(_train_data())
+    stopper = dict(net.callbacks_)["early_stopping"]
+    # (the module holds the start again)
+    start_loss = net.evaluate_loss(TailSplit(np.arange(30, 40))(_train_data())[1])
+    assert (min(net.history[:, "valid_loss"]) < start_loss) == (lr == 0.1)
+    assert len(net.history) == (5 if lr == 0.1 else 3)
+    assert stopper.best_epoch_ == 0 and not net.moved()
+
+
+@pytest.mark.parametrize("broken_on_train", [True, False])
+def test_early_stopping_checks_the_kept_epoch_on_the_training_rows(seeded, broken_on_train):
+    # met on the validation rows at every epoch: the best epoch is chosen by the loss; it
+    # is kept only if it meets the constraint on the training rows as well
+    net = _constrained_net(broken_on_train=broken_on_train)
+    net.partial_fit(_train_data())
+    stopper = dict(net.callbacks_)["early_stopping"]
+    if broken_on_train:
+        assert stopper.best_epoch_ == 0 and not net.moved()
+    else:
+        assert stopper.best_epoch_ == int(np.argmin(net.history[:, "valid_loss"])) + 1 > 0
+        assert net.moved()
+    assert pickle.loads(pickle.dumps(stopper)).start_model_weights_ is None

@@ -463,6 +463,9 @@ def test_files_written_by_0_1_0_still_load(name):
     est = load(_V1_FILES / f"v1_{name}.safetensors")
     np.testing.assert_allclose(est.transform(X), expected[f"{name}_transform"], atol=1e-5)
     np.testing.assert_allclose(est.reconstruct(X), expected[f"{name}_reconstruct"], atol=1e-4)
+    # 0.1.0 did not store them: the code width is the parameter's, the row count unknown
+    assert est.n_components_ == est.n_components == expected[f"{name}_transform"].shape[1]
+    assert not hasattr(est, "n_samples_")
 
 
 # ---------------------------------------------------- crafted files (valid checksum)

@@ -179,7 +179,7 @@ def test_compile_runs_training_batches_through_the_compiled_module(monkeypatch):
     assert calls["compiled"] == 1
     assert calls["forward"] == 2 * 2  # 64 rows / batch 32, two epochs
     # the fitted net keeps the plain module: its state dict and pickles are unchanged
-    assert not hasattr(est.net_, "_compiled_forward")
+    assert not hasattr(est.net_, "_training_forward")
     assert_array_equal(pickle.loads(pickle.dumps(est)).transform(X), est.transform(X))
     plain = make_estimator(AutoencoderTransformer, early_stopping=False, max_epochs=2).fit(X)
     assert_array_equal(est.transform(X), plain.transform(X))

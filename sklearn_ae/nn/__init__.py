@@ -5,7 +5,7 @@
 """
 
 from .conv import ConvDecoder, ConvEncoder, max_conv_layers, torch_image_shape
-from .export import ScaledPart
+from .export import ScaledPart, onnx_model
 from .mlp import ACTIVATIONS, Autoencoder, Residual, make_mlp
 from .networks import (
     build_network,
@@ -32,6 +32,7 @@ __all__ = [
     "init_weights",
     "make_mlp",
     "max_conv_layers",
+    "onnx_model",
     "torch_image_shape",
     "write_linear_start",
     "write_pca_start",

@@ -1,0 +1,131 @@
+"""ONNX export: ``to_onnx`` of a fitted member and pipelines converted by skl2onnx
+(sklearn_ae/_onnx.py), run in onnxruntime."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import make_arc, make_estimator
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_ae import AutoencoderTransformer, VAETransformer, register_skl2onnx
+
+ort = pytest.importorskip("onnxruntime")
+pytest.importorskip("onnxscript")
+skl2onnx = pytest.importorskip("skl2onnx")
+
+IMAGE = {"architecture": "conv", "image_shape": (6, 6), "hidden_layer_sizes": (4,)}
+
+# the network kinds: the denoising and contractive members build the plain autoencoder's
+# network (only their training differs), the VAE its own; its conv case has a Bernoulli
+# decoder, whose graph ends in a sigmoid
+CASES = [
+    (AutoencoderTransformer, {}),
+    (AutoencoderTransformer, IMAGE),
+    (VAETransformer, {}),
+    (VAETransformer, {**IMAGE, "loss": "bce"}),
+]
+
+
+def _data(n_samples, seed):
+    """Rows in [0, 1] of 36 pixels (6 x 6 images)."""
+    rng = np.random.RandomState(seed)
+    return rng.uniform(0, 1, size=(n_samples, 36)).astype(np.float32)
+
+
+def _run(model, feed):
+    return ort.InferenceSession(model.SerializeToString()).run(None, feed)
+
+
+@pytest.mark.parametrize("Estimator, params", CASES)
+def test_encoder_and_decoder_graphs_give_transform_and_inverse_transform(Estimator, params):
+    est = make_estimator(Estimator, n_components=3, **params).fit(_data(80, 0))
+    X_test = _data(30, 1)  # held-out rows
+    codes = est.transform(X_test)
+
+    encoder, decoder = est.to_onnx(), est.to_onnx("decoder")
+
+    # the batch dimension is free: one row and many rows
+    assert_allclose(_run(encoder, {"X": X_test[:1]})[0], codes[:1], rtol=0, atol=1e-5)
+    assert_allclose(_run(encoder, {"X": X_test})[0], codes, rtol=0, atol=1e-5)
+    decoded = _run(decoder, {"codes": codes})[0]
+    assert_allclose(decoded, est.inverse_transform(codes), rtol=0, atol=1e-5)
+    assert [i.name for i in encoder.graph.input] == ["X"]
+    assert [o.name for o in decoder.graph.output] == ["X_decoded"]
+    assert decoded.shape == (30, 36) and decoded.dtype == np.float32
+
+
+def test_graph_takes_the_asked_opset():
+    est = make_estimator(AutoencoderTransformer, n_components=2).fit(make_arc(60))
+    model = est.to_onnx(opset=18)
+    assert {(o.domain, o.version) for o in model.opset_import} == {("", 18)}
+
+
+def test_unfitted_estimator_and_bad_part_are_refused():
+    with pytest.raises(NotFittedError):
+        AutoencoderTransformer().to_onnx()
+    est = make_estimator(AutoencoderTransformer, n_components=1).fit(make_arc(60))
+    with pytest.raises(ValueError, match="'middle'"):
+        est.to_onnx("middle")
+
+
+def _classification_data(seed):
+    X = _data(120, seed)
+    y = (X[:, :18].mean(axis=1) > X[:, 18:].mean(axis=1)).astype(int)
+    return X, y
+
+
+@pytest.mark.parametrize(
+    "Estimator, params",
+    [(AutoencoderTransformer, {}), (AutoencoderTransformer, IMAGE), (VAETransformer, {})],
+)
+def test_skl2onnx_converts_a_pipeline_with_a_member(Estimator, params):
+    X, y = _classification_data(0)
+    pipe = make_pipeline(
+        StandardScaler(), make_estimator(Estimator, n_components=3, **params),
+        LogisticRegression(),
+    ).fit(X, y)
+    register_skl2onnx()
+    model = skl2onnx.to_onnx(pipe, X[:1], options={"zipmap": False})
+
+    X_test, _ = _classification_data(1)  # held-out rows
+    labels, proba = _run(model, {"X": X_test})
+    assert_allclose(proba, pipe.predict_proba(X_test), rtol=0, atol=1e-5)
+    assert_array_equal(labels, pipe.predict(X_test))
+
+
+def test_double_input_is_cast_to_float32_inside_the_graph():
+    # skl2onnx types the graph's input from the sample: float64 rows give a double
+    # input; the member's step casts, as transform does
+    X, y = _classification_data(0)
+    X64 = X.astype(np.float64)
+    pipe = make_pipeline(
+        StandardScaler(), make_estimator(AutoencoderTransformer, n_components=3)
+    ).fit(X64, y)
+    register_skl2onnx()
+    model = skl2onnx.to_onnx(pipe, X64[:1])
+    (codes,) = _run(model, {"X": X64})
+    assert codes.dtype == np.float32
+    assert_allclose(codes, pipe.transform(X64), rtol=0, atol=1e-5)
+
+
+def test_export_without_the_extra_names_it(monkeypatch):
+    est = make_estimator(AutoencoderTransformer, n_components=1).fit(make_arc(60))
+    monkeypatch.setitem(sys.modules, "onnxscript", None)  # as if not installed
+    with pytest.raises(ImportError, match=r"onnxscript.*sklearn-ae\[onnx\]"):
+        est.to_onnx()
+    monkeypatch.setitem(sys.modules, "skl2onnx", None)
+    with pytest.raises(ImportError, match=r"skl2onnx.*sklearn-ae\[onnx\]"):
+        register_skl2onnx()
+
+
+def test_package_imports_without_the_optional_extras():
+    # a None entry in sys.modules makes importing that module fail
+    blocked = ["onnx", "onnxruntime", "onnxscript", "skl2onnx", "skops"]
+    code = f"import sys; sys.modules.update(dict.fromkeys({blocked!r})); import sklearn_ae"
+    subprocess.run([sys.executable, "-c", code], capture_output=True, check=True)
