@@ -494,7 +494,6 @@ class _BaseAutoencoder(
         self.n_components_ = int(self.n_components)
         self.image_shape_ = self._check_image_shape(n_features)
         self.hidden_layer_sizes_ = self._check_hidden_layer_sizes(n_features)
-        self._resolve_training_params()
         self.data_min_, self.data_max_, self.mean_, rms = column_stats(X)
         self._check_value_range(X, (self.data_min_, self.data_max_))
         if 0 < rms < _MIN_SPREAD:
@@ -505,6 +504,7 @@ class _BaseAutoencoder(
             )
         # constant data still trains (to the mean); avoid dividing by zero
         self.scale_ = rms if rms > 0 else 1.0
+        self._resolve_training_params()  # after scale_: a denoiser's level may be in its units
 
     @staticmethod
     def _check_value_range(X, value_range_=None):

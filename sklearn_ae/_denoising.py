@@ -117,16 +117,23 @@ class DenoisingAutoencoder(_BaseAutoencoder):
         Kind of corruption applied to the training inputs:
 
         - ``"gaussian"``: add ``N(0, (noise_level * scale_)^2)``, i.e. a standard
-          deviation relative to the data's root mean square, then clip to the range of
-          the training data (``[data_min_, data_max_]``, so pixels stay valid pixels);
+          deviation relative to the data's root mean square (``N(0, noise_level^2)``
+          with ``noise_units="data"``), then clip to the range of the training data
+          (``[data_min_, data_max_]``, so pixels stay valid pixels);
         - ``"masking"``: set a fraction ``noise_level`` of the entries to 0 *in the
           original units* (pixels switched off; dropout / impulse noise), not to the mean;
         - ``"salt_and_pepper"``: set a fraction ``noise_level`` of the entries to
           ``data_min_`` or ``data_max_``, each with equal chance.
     noise_level : float, default=None
-        Standard deviation (``"gaussian"``) or fraction of corrupted entries (the other
-        kinds). ``None`` means 0.5 for gaussian, 0.3 for masking, 0.2 for
-        salt-and-pepper; the value used is ``noise_level_``.
+        Standard deviation (``"gaussian"``, in the units ``noise_units`` says) or fraction
+        of corrupted entries (the other kinds). ``None`` means 0.5 RMS units for gaussian,
+        0.3 for masking, 0.2 for salt-and-pepper; the value used is ``noise_level_``.
+    noise_units : {"rms", "data"}, default="rms"
+        Units of a gaussian ``noise_level``: ``"rms"``, multiples of the training data's
+        root mean square ``scale_`` (so one setting suits data of any scale); ``"data"``,
+        the data's own units, for a known noise (``noise_level=0.25`` adds noise of
+        standard deviation 0.25 to pixels in [0, 1], whatever their RMS). Fractions of
+        corrupted entries have no units: the other kinds ignore it.
     hidden_layer_sizes : int or array-like of int, default=None
         Widths of the encoder's hidden layers (an int means one layer); the decoder
         mirrors them. ``None`` picks two layers from the data's shape (see
@@ -270,7 +277,8 @@ default="adamw"
     Attributes
     ----------
     noise_level_ : float
-        The noise level used.
+        The noise level used, in the units of ``noise_units`` for gaussian noise (with
+        ``noise_level=None`` and ``noise_units="data"``: ``0.5 * scale_``).
     n_components_ : int
         Number of code units (``n_components`` as fitted), as in
         :class:`~sklearn.decomposition.PCA`.
@@ -349,6 +357,7 @@ default="adamw"
         **_BaseAutoencoder._parameter_constraints,
         "noise": [StrOptions(set(NOISE_KINDS))],
         "noise_level": [Interval(Real, 0, None, closed="left"), None],
+        "noise_units": [StrOptions({"rms", "data"})],
     }
 
     def __init__(
@@ -357,6 +366,7 @@ default="adamw"
         *,
         noise="gaussian",
         noise_level=None,
+        noise_units="rms",
         hidden_layer_sizes=None,
         activation="relu",
         init="pca",
@@ -419,19 +429,33 @@ default="adamw"
         )
         self.noise = noise
         self.noise_level = noise_level
+        self.noise_units = noise_units
 
     _net_class = DenoisingNet
     _fitted_attributes = {**_BaseAutoencoder._fitted_attributes, "noise_level_": real(0)}
 
     def _resolve_training_params(self):
         super()._resolve_training_params()
-        level = DEFAULT_NOISE_LEVELS[self.noise] if self.noise_level is None else self.noise_level
+        level = self.noise_level
+        if level is None:
+            level = DEFAULT_NOISE_LEVELS[self.noise]
+            if self._in_data_units():
+                level *= float(self.scale_)  # the default 0.5 RMS units, in data units
         if self.noise != "gaussian" and level > 1:
             raise ValueError(
                 f"noise_level is the fraction of corrupted entries for noise={self.noise!r} "
                 f"and must be at most 1; got noise_level={level!r}."
             )
         self.noise_level_ = float(level)
+
+    def _in_data_units(self):
+        return self.noise == "gaussian" and self.noise_units == "data"
+
+    def _net_noise_level(self):
+        """``noise_level_`` for the net, which sees the data divided by ``scale_``."""
+        if self._in_data_units():
+            return self.noise_level_ / float(self.scale_)
+        return self.noise_level_
 
     def _net_params(self):
         # the net sees centred, scaled data: express the clean values there, per feature
@@ -441,7 +465,7 @@ default="adamw"
         return {
             **super()._net_params(),
             "noise": self.noise,
-            "noise_level": self.noise_level_,
+            "noise_level": self._net_noise_level(),
             "noise_low": scaled(self.data_min_),
             "noise_high": scaled(self.data_max_),
             "noise_fill": scaled(0.0),

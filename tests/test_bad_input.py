@@ -385,7 +385,7 @@ COMMON_INVALID = [
     ("callbacks", [42]),
 ]
 EXTRA_INVALID = {
-    DenoisingAutoencoder: [("noise", "nope"), ("noise_level", -0.1)],
+    DenoisingAutoencoder: [("noise", "nope"), ("noise_level", -0.1), ("noise_units", "std")],
     VAETransformer: [
         ("beta", -1), ("kl_warmup_epochs", -1), ("kl_warmup_epochs", True), ("loss", "ssim")
     ],

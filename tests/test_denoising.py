@@ -136,6 +136,32 @@ def test_noise_level_resolves_per_kind_and_is_not_written_into_params():
         assert est.noise_level_ == level and est.noise_level is None
 
 
+def test_gaussian_level_in_data_units_is_the_rms_level_times_scale():
+    # sigma in the data's units trains exactly the denoiser sigma / scale_ RMS units does
+    X = _digits(60)
+    scale = make_estimator(DenoisingAutoencoder, max_epochs=1).fit(X).scale_
+    data = make_estimator(DenoisingAutoencoder, noise_level=2.0, noise_units="data").fit(X)
+    rms = make_estimator(DenoisingAutoencoder, noise_level=2.0 / scale).fit(X)
+    assert data.noise_level_ == 2.0
+    assert data.net_.noise_level == pytest.approx(2.0 / scale, rel=1e-12)
+    assert_allclose(data.transform(X), rms.transform(X), rtol=1e-5, atol=1e-5)
+
+
+def test_default_level_in_data_units_is_half_the_rms():
+    X = _digits(60)
+    est = make_estimator(DenoisingAutoencoder, noise_units="data", max_epochs=1).fit(X)
+    assert est.noise_level_ == pytest.approx(0.5 * est.scale_)
+    assert est.net_.noise_level == pytest.approx(0.5)
+
+
+def test_fractions_ignore_noise_units():
+    X = _digits(60)
+    est = make_estimator(
+        DenoisingAutoencoder, noise="masking", noise_level=0.3, noise_units="data", max_epochs=1
+    ).fit(X)
+    assert est.noise_level_ == 0.3 and est.net_.noise_level == 0.3
+
+
 @pytest.mark.parametrize("noise", ["masking", "salt_and_pepper"])
 def test_fraction_above_one_is_rejected(noise):
     with pytest.raises(ValueError, match=r"noise_level=1\.5"):
