@@ -87,11 +87,13 @@ def _escape_trailing_underscores(app, what, name, obj, options, lines):
 
 
 def _unlink_sklearn_refs(app, what, name, obj, options, lines):
-    """Methods inherited from scikit-learn (``set_output``, ``get_metadata_routing``) link
-    to labels of scikit-learn's own documentation, which this site does not have: keep
-    their text."""
+    """Methods inherited from scikit-learn (``set_output``, ``get_metadata_routing``,
+    ``set_score_request``) link to labels and glossary terms of scikit-learn's own
+    documentation, which this site does not have: keep their text."""
     if getattr(obj, "__module__", "").startswith("sklearn."):
-        lines[:] = [re.sub(r":ref:`([^`<]+?)\s*(?:<[^`>]+>)?`", r"\1", line) for line in lines]
+        lines[:] = [
+            re.sub(r":(?:ref|term):`([^`<]+?)\s*(?:<[^`>]+>)?`", r"\1", line) for line in lines
+        ]
 
 
 def setup(app):

@@ -31,6 +31,7 @@ from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.utils import gen_batches
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     check_array,
@@ -504,13 +505,19 @@ class _BaseSupervised(
     def _head_outputs(self, X):
         """The head's outputs for ``X`` (logits, or standardised predictions), float64.
 
-        The head runs on the CPU in float64 on the float32 codes: a float32 product's last
-        bits depend on how many rows it multiplies, and a row's prediction must not depend
-        on the rows beside it."""
-        codes = self._codes(self._validate_post_fit_data(X))
-        head = copy.deepcopy(self.net_.module_.head).to("cpu", torch.float64).eval()
+        Encoder and head run on the CPU in float64: in float32 the last bits of a row's
+        code depend on how many rows are multiplied at once (one row and many take
+        different kernels), and a row's prediction must not depend on the rows beside it."""
+        X = self._validate_post_fit_data(X)
+        parts = [self.autoencoder_.to_torch("encoder"), copy.deepcopy(self.net_.module_.head)]
+        network = torch.nn.Sequential(*parts).to("cpu", torch.float64).eval()
+        step = int(self.autoencoder_.inference_batch_size)
         with torch.inference_mode():
-            return head(torch.from_numpy(codes.astype(np.float64))).numpy()
+            outputs = [
+                network(torch.from_numpy(X[rows].astype(np.float64))).numpy()
+                for rows in gen_batches(X.shape[0], step)
+            ]
+        return np.concatenate(outputs)
 
     def transform(self, X):
         """The codes of ``X`` from the fine-tuned encoder.
@@ -732,9 +739,9 @@ _ENTROPY = """\
 
 _ATTRIBUTES = """\
     n_features_in_ : int
-        Number of features seen during :term:`fit`.
+        Number of features seen during :meth:`fit`.
     feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during :term:`fit`; only defined when `X` has string
+        Names of features seen during :meth:`fit`; only defined when `X` has string
         feature names.
     autoencoder_ : estimator
         The fitted pretraining stage, holding the fine-tuned network (unless
