@@ -172,7 +172,9 @@ class DenoisingAutoencoder(_BaseAutoencoder):
         skorch ``LRScheduler`` in ``callbacks`` replaces the one-cycle schedule.
     optimizer : {"adamw", "adam", "sgd", "rmsprop"} or torch optimizer class, \
 default="adamw"
-        The optimizer.
+        The optimizer. ``"adamw"``, ``"adam"`` and ``"sgd"`` get torch's fused
+        implementation (one kernel per step; the same update up to float rounding); a
+        class, e.g. ``torch.optim.Adam``, is used as given.
     weight_decay : float, default=None
         Passed to the optimizer as ``weight_decay``. ``None`` means 2.0 for the default
         ``"adamw"`` (decoupled decay: each step shrinks the weights by
@@ -248,8 +250,8 @@ default="adamw"
         about input + output + one batch's intermediates.
     precision : {"float32", "bfloat16", "float16", "auto"}, default="auto"
         Training precision. ``"bfloat16"``: mixed precision (``torch.autocast``; weights
-        and optimizer state stay float32, losses are computed in float32) with torch's
-        fused optimizer step. ``"float16"``: autocast with gradient scaling, CUDA only.
+        and optimizer state stay float32, losses are computed in float32).
+        ``"float16"``: autocast with gradient scaling, CUDA only.
         ``"auto"``: bfloat16 where the hardware runs it natively (a CUDA device with
         bfloat16, or a CPU with AVX512-BF16 or AMX), float32 elsewhere. Inference runs in
         float32 whatever the training precision, and outputs stay float32. See

@@ -668,7 +668,9 @@ _PARAMETERS = """\
         replaces the one-cycle schedule.
     optimizer : {"adamw", "adam", "sgd", "rmsprop"} or torch optimizer class, \
 default="adamw"
-        The optimizer of fine-tuning.
+        The optimizer of fine-tuning. ``"adamw"``, ``"adam"`` and ``"sgd"`` get torch's fused
+        implementation (one kernel per step; the same update up to float rounding); a
+        class, e.g. ``torch.optim.Adam``, is used as given.
     weight_decay : float, default=None
         Passed to the optimizer as ``weight_decay``. ``None`` means 0.01 for the default
         ``"adamw"`` (decoupled decay: each step shrinks the weights by

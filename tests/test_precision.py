@@ -102,12 +102,17 @@ def test_float32_input_dtype_outputs_float32_in_bfloat16(Estimator, native_bf16)
     assert est.transform(X).dtype == np.float32
 
 
-def test_bfloat16_uses_the_fused_optimizer_and_float32_does_not(native_bf16):
+@pytest.mark.parametrize("optimizer", ["adam", "adamw", "sgd"])
+def test_named_optimizers_are_fused_in_every_precision(native_bf16, optimizer):
     X = make_arc(60)
-    bf16 = make_estimator(AutoencoderTransformer, precision="bfloat16").fit(X)
-    fp32 = make_estimator(AutoencoderTransformer).fit(X)
-    assert bf16.net_.optimizer_.defaults["fused"] is True
-    assert not fp32.net_.optimizer_.defaults.get("fused")
+    for precision in ["bfloat16", "float32"]:
+        est = make_estimator(AutoencoderTransformer, optimizer=optimizer, precision=precision)
+        assert est.fit(X).net_.optimizer_.defaults["fused"] is True
+
+
+def test_an_optimizer_class_is_the_reference_implementation():
+    est = make_estimator(AutoencoderTransformer, optimizer=torch.optim.Adam).fit(make_arc(60))
+    assert not est.net_.optimizer_.defaults.get("fused")
 
 
 def test_bfloat16_model_pickles_and_keeps_its_outputs(native_bf16):
