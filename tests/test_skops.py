@@ -6,7 +6,7 @@ stores it and reports the estimator's own class as the only type to trust.
 
 import numpy as np
 import pytest
-from conftest import ESTIMATORS, make_estimator
+from conftest import ESTIMATORS, SUPERVISED, make_estimator, make_supervised
 from numpy.testing import assert_array_equal
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -44,6 +44,22 @@ def test_fitted_member_round_trips_through_skops(Estimator, X_small):
     assert loaded.get_params() == est.get_params()
     assert_array_equal(loaded.loss_curve_, est.loss_curve_)
     assert list(loaded.history_) == list(est.history_)
+
+
+@pytest.mark.parametrize("Estimator", SUPERVISED)
+def test_fitted_classifier_and_regressor_round_trip_through_skops(Estimator, X_small):
+    y = (X_small[:, 0] > 1).astype(int)
+    est = make_supervised(Estimator).fit(X_small, y)
+
+    loaded, untrusted = _round_trip(est)
+
+    # the estimator and the autoencoder inside it, nothing of torch or skorch
+    ae = type(est.autoencoder_)
+    assert sorted(untrusted) == sorted([_class_path(Estimator), _class_path(ae)])
+    assert_array_equal(loaded.predict(X_small), est.predict(X_small))
+    assert_array_equal(loaded.transform(X_small), est.transform(X_small))
+    # the fine-tuning network still runs on the loaded autoencoder's network
+    assert loaded.net_.module_.network is loaded.autoencoder_.net_.module_
 
 
 @pytest.mark.parametrize(
