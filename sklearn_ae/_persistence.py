@@ -505,25 +505,28 @@ def _encode(value, what):
         # a dict that happens to use the marker key is wrapped, so it is not read as one
         return {_MARKER: "dict", "items": items} if _MARKER in value else items
     if isinstance(value, np.ndarray):
-        # longdouble would lose digits through a Python float; fixed-width strings are
-        # stored without their width ("str", e.g. a classifier's classes_), which loading
-        # derives from the values; others have no JSON form
-        kind = value.dtype.kind
-        if kind not in "biufOU" or kind == "f" and value.dtype.itemsize > 8:
-            raise TypeError(
-                f"Cannot save {what}: arrays of dtype {value.dtype} are not supported."
-            )
-        dtype = {"O": "object", "U": "str"}.get(kind, value.dtype.newbyteorder("=").str)
-        return {
-            _MARKER: "ndarray",
-            "dtype": dtype,
-            "shape": list(value.shape),
-            "values": [_encode(v, what) for v in value.ravel(order="C").tolist()],
-        }
+        return _encode_array(value, what)
     raise TypeError(
         f"Cannot save {what}: values of type {type(value).__module__}."
         f"{type(value).__qualname__} have no safe representation."
     )
+
+
+def _encode_array(value, what):
+    """The ``"ndarray"`` marker of a numpy array (its values encoded one by one)."""
+    # longdouble would lose digits through a Python float; fixed-width strings are stored
+    # without their width ("str", e.g. a classifier's classes_), which loading derives
+    # from the values; others have no JSON form
+    kind = value.dtype.kind
+    if kind not in "biufOU" or kind == "f" and value.dtype.itemsize > 8:
+        raise TypeError(f"Cannot save {what}: arrays of dtype {value.dtype} are not supported.")
+    dtype = {"O": "object", "U": "str"}.get(kind, value.dtype.newbyteorder("=").str)
+    return {
+        _MARKER: "ndarray",
+        "dtype": dtype,
+        "shape": list(value.shape),
+        "values": [_encode(v, what) for v in value.ravel(order="C").tolist()],
+    }
 
 
 def _decode(value, tensors, depth=0):
