@@ -126,7 +126,7 @@ def test_bfloat16_model_pickles_and_keeps_its_outputs(native_bf16):
 @each_estimator
 def test_float32_is_the_plain_skorch_training_path(Estimator, monkeypatch):
     # precision="float32" must not change a single bit relative to skorch's own training
-    # step: no autocast, no scaler, no fused optimizer
+    # step with the same optimizer: no autocast, no scaler
     X = make_arc(80)
     reference = make_estimator(Estimator).fit(X)
     monkeypatch.setattr(AutoencoderNet, "infer", NeuralNet.infer)
