@@ -7,6 +7,7 @@ where its objective is not plain reconstruction, ``score_samples``.
 """
 
 import copy
+import inspect
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
@@ -37,7 +38,7 @@ from ._device import (
 from ._net import AutoencoderNet
 from ._restore import (
     FITTED_ATTRIBUTES,
-    Snapshot,
+    atomic,
     check_module_state,
     restored_estimator,
 )
@@ -89,11 +90,25 @@ class _NetTrainer:
     ``optimizer``, ``weight_decay``, ``n_iter_no_change``, ``tol``, ``callbacks``,
     ``verbose`` and ``random_state``; its fit sets ``device_`` and ``precision_``; it
     supplies ``_net_class``, ``_net_params()`` (the net's own keyword arguments, which
-    override the shared ones) and ``_sizes_text()`` (its layer sizes, for advice).
+    override the shared ones), ``_sizes_text()`` (its layer sizes, for advice),
+    ``_restored_module(weights)`` (the network that loading and unpickling rebuild) and,
+    if the saved weights are not the whole network's, ``_module_to_save()``.
     """
 
     # AdamW's decoupled decay when weight_decay=None
     _default_adamw_weight_decay = DEFAULT_ADAMW_WEIGHT_DECAY
+
+    # the package's public estimators by class name, filled as they are defined: the only
+    # classes a saved file may name
+    _members_by_name = {}
+
+    # whether pickles keep the optimizer's state (for a warm start to continue exactly)
+    _pickles_optimizer = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__module__.startswith("sklearn_ae.") and not cls.__name__.startswith("_"):
+            _NetTrainer._members_by_name[cls.__name__] = cls
 
     def _resolve_weight_decay(self):
         # decoupled decay suits AdamW at this size; for coupled-L2 optimizers (Adam, SGD)
@@ -246,10 +261,11 @@ class _NetTrainer:
         state = dict(super().__getstate__())
         if "net_" in state:
             net = state["net_"]
+            optimizer = net.optimizer_.state_dict() if self._pickles_optimizer else None
             state["net_"] = {
                 "module_state": to_arrays(self._module_to_save().state_dict()),
                 "optimizer": type(net.optimizer_).__name__,
-                "optimizer_state": to_arrays(net.optimizer_.state_dict()),
+                "optimizer_state": None if optimizer is None else to_arrays(optimizer),
                 "history": [dict(row) for row in net.history],
             }
         return state
@@ -257,15 +273,23 @@ class _NetTrainer:
     def __setstate__(self, state):
         net = state.get("net_")
         rebuild = isinstance(net, dict)  # otherwise absent, or a skorch net (0.1.0's pickles)
+        # a parameter added since the pickle was written takes its default
+        state = {**self._param_defaults(), **state}
+        super().__setstate__({key: value for key, value in state.items()
+                              if not (rebuild and key == "net_")})
         if rebuild:
-            state = {key: value for key, value in state.items() if key != "net_"}
-        super().__setstate__(state)
-        if "device_" in self.__dict__:
+            optimizer = net["optimizer_state"]
+            if optimizer is not None:
+                optimizer = (net["optimizer"], to_tensors(optimizer))
+            self._restore_net(to_tensors(net["module_state"]), net["history"], optimizer)
+        elif "device_" in self.__dict__:
             self.device_ = loadable_device(self.device_)
             self._fit_precision_to_device()
-        if rebuild:
-            optimizer = (net["optimizer"], to_tensors(net["optimizer_state"]))
-            self._restore_net(to_tensors(net["module_state"]), net["history"], optimizer)
+
+    @classmethod
+    def _param_defaults(cls):
+        parameters = inspect.signature(cls.__init__).parameters.values()
+        return {p.name: p.default for p in parameters if p.default is not p.empty}
 
     def _fit_precision_to_device(self):
         """After loading onto another device: a precision it cannot train in falls back."""
@@ -398,15 +422,6 @@ class _BaseAutoencoder(
         self.compile = compile
         self.data_parallel = data_parallel
 
-    # the family's public members by class name, filled as they are defined: the only
-    # classes a saved file may name
-    _members_by_name = {}
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        if cls.__module__.startswith("sklearn_ae.") and not cls.__name__.startswith("_"):
-            _BaseAutoencoder._members_by_name[cls.__name__] = cls
-
     # ------------------------------------------------------------------ hooks
     _net_class = AutoencoderNet
 
@@ -496,6 +511,7 @@ class _BaseAutoencoder(
         self.n_components_ = int(self.n_components)
         self.image_shape_ = self._check_image_shape(n_features)
         self.hidden_layer_sizes_ = self._check_hidden_layer_sizes(n_features)
+        self._resolve_training_params()
         self.data_min_, self.data_max_, self.mean_, rms = column_stats(X)
         self._check_value_range(X, (self.data_min_, self.data_max_))
         if 0 < rms < _MIN_SPREAD:
@@ -506,7 +522,6 @@ class _BaseAutoencoder(
             )
         # constant data still trains (to the mean); avoid dividing by zero
         self.scale_ = rms if rms > 0 else 1.0
-        self._resolve_training_params()  # after scale_: a denoiser's level may be in its units
 
     @staticmethod
     def _check_value_range(X, value_range_=None):
@@ -525,6 +540,10 @@ class _BaseAutoencoder(
         trains with the parameters as they are now."""
         self.precision_ = resolve_precision(self.precision, self.device_)
         self._resolve_weight_decay()
+
+    def _resolve_scaled_params(self):
+        """What training reads from the parameters and the fitted scaling (``scale_``),
+        resolved at every fit after it (members add theirs)."""
 
     def _check_hidden_layer_sizes(self, n_features):
         if self.hidden_layer_sizes is None:
@@ -662,12 +681,8 @@ class _BaseAutoencoder(
         call, a warm-started network included.
         """
         continuing = hasattr(self, "net_") and (partial or self.warm_start)
-        before = Snapshot(self, continuing)
-        try:
+        with atomic(self, continuing):
             self._fit_steps(X, partial, continuing)
-        except BaseException:
-            before.restore(self)
-            raise
         return self
 
     def _fit_steps(self, X, partial, continuing):
@@ -680,6 +695,7 @@ class _BaseAutoencoder(
             self._resolve_training_params()
         else:
             self._setup(X)
+        self._resolve_scaled_params()
         rng = self._fit_rng()
         init_seed, train_seed = (int(s) for s in rng.randint(_INT32_MAX, size=2))
         if partial:

@@ -438,16 +438,18 @@ default="adamw"
 
     def _resolve_training_params(self):
         super()._resolve_training_params()
+        if self.noise != "gaussian" and self.noise_level is not None and self.noise_level > 1:
+            raise ValueError(
+                f"noise_level is the fraction of corrupted entries for noise={self.noise!r} "
+                f"and must be at most 1; got noise_level={self.noise_level!r}."
+            )
+
+    def _resolve_scaled_params(self):
         level = self.noise_level
         if level is None:
             level = DEFAULT_NOISE_LEVELS[self.noise]
             if self._in_data_units():
                 level *= float(self.scale_)  # the default 0.5 RMS units, in data units
-        if self.noise != "gaussian" and level > 1:
-            raise ValueError(
-                f"noise_level is the fraction of corrupted entries for noise={self.noise!r} "
-                f"and must be at most 1; got noise_level={level!r}."
-            )
         self.noise_level_ = float(level)
 
     def _in_data_units(self):

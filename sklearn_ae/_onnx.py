@@ -40,7 +40,8 @@ def register_skl2onnx():
     """
     skl2onnx = import_onnx_extra("skl2onnx")
     for name, cls in _BaseAutoencoder._members_by_name.items():
-        skl2onnx.update_registered_converter(cls, f"SklearnAE{name}", _shape, _convert)
+        if issubclass(cls, _BaseAutoencoder):  # transformers only: not the classifier
+            skl2onnx.update_registered_converter(cls, f"SklearnAE{name}", _shape, _convert)
 
 
 def _shape(operator):

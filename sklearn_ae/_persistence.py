@@ -193,6 +193,11 @@ def _encode_estimator(value, tensors, prefix, what):
     """The marker of an estimator held by a parameter or fitted attribute: a member of the
     family (with its fitted state, if fitted), or a FrozenEstimator around a fitted one."""
     if isinstance(value, FrozenEstimator):
+        if not hasattr(value.estimator, "net_"):  # load would refuse it
+            raise ValueError(
+                f"Cannot save {what}: a FrozenEstimator around an unfitted "
+                f"{type(value.estimator).__name__} (fit it first, or pass it unwrapped)."
+            )
         inner = _encode_estimator(value.estimator, tensors, prefix, what)
         return {_MARKER: "frozen", "estimator": inner}
     cls = type(value)

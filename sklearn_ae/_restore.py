@@ -10,6 +10,7 @@ keeps a crafted file from making ``load`` allocate what its sizes ask for.
 """
 
 import math
+from contextlib import contextmanager
 from numbers import Real
 
 import numpy as np
@@ -266,3 +267,15 @@ class Snapshot:
             net.module_.load_state_dict(module_state)
             net.optimizer_.load_state_dict(optimizer_state)
             del net.history[n_epochs:]
+
+
+@contextmanager
+def atomic(estimator, continuing=False):
+    """Put ``estimator`` back exactly as it was (see :class:`Snapshot`) if the block raises
+    anything, an interrupt included, and re-raise."""
+    before = Snapshot(estimator, continuing)
+    try:
+        yield
+    except BaseException:
+        before.restore(estimator)
+        raise

@@ -6,9 +6,10 @@ fitted on all rows, or prefit elsewhere and passed as ``FrozenEstimator(fitted)`
 fine-tuning net joins that member's network and a head (:class:`~sklearn_ae.nn.
 SupervisedNetwork`) and trains through the family's own machinery: the parameter->net
 mapping, callbacks and early stopping of :class:`~sklearn_ae._base._NetTrainer`, the
-tensors and minibatches of :mod:`~sklearn_ae._data`. Inference runs through the fitted
-autoencoder's batched, checked ``_map_batches``: the classifier's ``autoencoder_`` holds
-the fine-tuned network itself.
+tensors and minibatches of :mod:`~sklearn_ae._data`. ``transform`` runs through the fitted
+autoencoder's batched, checked ``_map_batches`` (the classifier's ``autoencoder_`` holds
+the fine-tuned network itself); predictions through a float64 copy of the encoder and the
+head on the CPU, so that a row's prediction does not depend on its batch.
 """
 
 import copy
@@ -49,7 +50,7 @@ from ._device import oom_advice
 from ._net import AutoencoderNet
 from ._restore import (
     FITTED_ATTRIBUTES,
-    Snapshot,
+    atomic,
     check_module_state,
     float_array,
     integer,
@@ -218,12 +219,8 @@ class _BaseSupervised(
     # 100 labels: 0.867 test accuracy with 2.0, 0.936 with 0.01; one draw)
     _default_adamw_weight_decay = 0.01
     _fitted_attributes = _FITTED_ATTRIBUTES
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        if cls.__module__.startswith("sklearn_ae.") and not cls.__name__.startswith("_"):
-            # the classes a saved file may name
-            _BaseAutoencoder._members_by_name[cls.__name__] = cls
+    # no warm start or partial_fit to continue: the fine-tuning optimizer's state is not kept
+    _pickles_optimizer = False
 
     @abstractmethod
     def __init__(
@@ -311,12 +308,8 @@ class _BaseSupervised(
         self : object
             The fitted estimator.
         """
-        before = Snapshot(self, continuing=False)
-        try:
+        with atomic(self):
             self._fit_steps(X, y)
-        except BaseException:
-            before.restore(self)
-            raise
         return self
 
     def _fit_steps(self, X, y):
@@ -436,6 +429,11 @@ class _BaseSupervised(
             rows = train_idx[self._labeled(targets[train_idx])]
             start = self._linear_start((codes[rows] - mean) / std, targets[rows])
             write_linear_start(head, *start)
+        return self._supervised_network(head)
+
+    def _supervised_network(self, head):
+        """The fine-tuning network: the autoencoder's network (shared, not copied) and
+        ``head``."""
         network = self.autoencoder_.net_.module_
         return SupervisedNetwork(network, head, self.freeze_encoder, self._reconstructs())
 
@@ -509,8 +507,7 @@ class _BaseSupervised(
         code depend on how many rows are multiplied at once (one row and many take
         different kernels), and a row's prediction must not depend on the rows beside it."""
         X = self._validate_post_fit_data(X)
-        parts = [self.autoencoder_.to_torch("encoder"), copy.deepcopy(self.net_.module_.head)]
-        network = torch.nn.Sequential(*parts).to("cpu", torch.float64).eval()
+        network = self._encoder_and_head().to("cpu", torch.float64).eval()
         step = int(self.autoencoder_.inference_batch_size)
         with torch.inference_mode():
             outputs = [
@@ -548,8 +545,13 @@ class _BaseSupervised(
         module : torch.nn.Sequential
         """
         check_is_fitted(self)
-        parts = [self.autoencoder_.to_torch("encoder"), copy.deepcopy(self.net_.module_.head)]
-        return torch.nn.Sequential(*parts, *self._output_layers()).to(self.device_).eval()
+        network = self._encoder_and_head()
+        return torch.nn.Sequential(*network, *self._output_layers()).to(self.device_).eval()
+
+    def _encoder_and_head(self):
+        """A copy of the scaling, the encoder and the head, as one module."""
+        head = copy.deepcopy(self.net_.module_.head)
+        return torch.nn.Sequential(self.autoencoder_.to_torch("encoder"), head)
 
     def _output_layers(self):
         return []
@@ -582,8 +584,7 @@ class _BaseSupervised(
         check_module_state(self._head(device="meta").state_dict(), module_state)
         head = self._head()
         head.load_state_dict(module_state, strict=True)
-        network = self.autoencoder_.net_.module_
-        return SupervisedNetwork(network, head, self.freeze_encoder, self._reconstructs())
+        return self._supervised_network(head)
 
     # --------------------------------------------------------------- sklearn
     @property
@@ -618,12 +619,15 @@ _PARAMETERS = """\
         meta-estimators do. Tune it as ``autoencoder__n_components`` and so on.
     freeze_encoder : bool, default=False
         Train the head only: the codes are computed without gradients (no backward pass
-        through the encoder) and only the labeled rows are used. With the default linear
-        head this is a linear model on the pretrained codes, fitted on the labeled rows
-        (the autoencoder still sees every row).
+        through the encoder) and the reconstruction term is off. The consistency term
+        (and the classifier's entropy term) still read the unlabeled rows through the
+        head; with them at 0 as well, the default linear head is a linear model on the
+        pretrained codes fitted on the labeled rows (the autoencoder still sees every
+        row).
     head_hidden_layer_sizes : int or array-like of int, default=()
-        Hidden widths of the head on the codes; the head reads the codes standardised by
-        their mean and standard deviation over all rows, fixed in :meth:`fit`. ``()`` is a
+        Hidden widths of the head on the codes; the head reads the codes centred by their
+        mean over all rows and divided by one global scale (the root mean of their
+        variances), both fixed in :meth:`fit`. ``()`` is a
         linear head (softmax regression in the classifier) that starts at a
         ``LogisticRegression`` (classifier) or ``Ridge`` (regressor) fitted on the
         standardised codes of the labeled training rows, so fine-tuning starts where a
@@ -753,7 +757,9 @@ _ATTRIBUTES = """\
     head_hidden_layer_sizes_ : tuple of int
         Hidden widths of the head.
     device_ : str
-        Device of fine-tuning and inference: the autoencoder's ``device_``.
+        Device of fine-tuning, of :meth:`transform` and of :meth:`to_torch`: the
+        autoencoder's ``device_``. Predictions are computed on the CPU in float64, so a
+        row's prediction does not depend on the rows beside it.
     precision_ : str
         Training precision of fine-tuning: the autoencoder's ``precision_``.
     weight_decay_ : float
@@ -771,7 +777,8 @@ _ATTRIBUTES = """\
         Epoch whose weights were kept (0 means the start: pretrained encoder, linear start
         of the head).
     loss_curve_ : ndarray of shape (n_iter_,)
-        Training loss per epoch of fine-tuning (supervised plus weighted reconstruction).
+        Training loss per epoch of fine-tuning: the supervised loss plus the weighted
+        consistency, entropy and reconstruction terms that are on.
     validation_loss_curve_ : ndarray of shape (n_iter_,) or None
         Supervised loss of the validation rows per epoch; None without early stopping.
     history_ : skorch.history.History

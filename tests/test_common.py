@@ -217,6 +217,17 @@ def test_state_holding_the_net_itself_still_loads(X_small):
     assert_array_equal(old.transform(X_small), est.transform(X_small))
 
 
+def test_pickle_from_before_a_parameter_existed_loads_with_its_default(X_small):
+    # a DenoisingAutoencoder pickled before noise_units was added
+    est = make_estimator(DenoisingAutoencoder).fit(X_small)
+    state = est.__getstate__()
+    del state["noise_units"]
+    old = DenoisingAutoencoder.__new__(DenoisingAutoencoder)
+    old.__setstate__(state)
+    assert old.get_params()["noise_units"] == "rms"
+    assert_array_equal(old.transform(X_small), est.transform(X_small))
+
+
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_pickled_model_keeps_training_with_warm_start(Estimator, X_small):
     est = make_estimator(Estimator, warm_start=True, early_stopping=False, max_epochs=2)
@@ -348,6 +359,18 @@ def test_supervised_pickle_round_trip(Estimator, X_small):
         assert_array_equal(loaded.transform(X_small), est.transform(X_small))
     assert clone(est).get_params()["autoencoder"] is not est.autoencoder
     assert not hasattr(est.autoencoder, "net_")  # the parameter is never fitted in place
+
+
+def test_supervised_pickle_keeps_no_fine_tuning_optimizer_state(X_small):
+    # without a warm start nothing could continue it; the autoencoder inside keeps its own
+    y = (X_small[:, 0] > 1).astype(int)
+    est = make_supervised(AutoencoderClassifier).fit(X_small, y)
+    state = est.__getstate__()
+    assert state["net_"]["optimizer_state"] is None
+    assert state["autoencoder_"].__getstate__()["net_"]["optimizer_state"] is not None
+    loaded = pickle.loads(pickle.dumps(est))
+    assert loaded.net_.optimizer_.state_dict()["state"] == {}
+    assert_array_equal(loaded.predict_proba(X_small), est.predict_proba(X_small))
 
 
 @pytest.mark.parametrize("Estimator", SUPERVISED)

@@ -13,7 +13,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_ae import AutoencoderTransformer, VAETransformer, register_skl2onnx
+from sklearn_ae import (
+    AutoencoderClassifier,
+    AutoencoderTransformer,
+    VAETransformer,
+    register_skl2onnx,
+)
 
 ort = pytest.importorskip("onnxruntime")
 pytest.importorskip("onnxscript")
@@ -97,6 +102,20 @@ def test_skl2onnx_converts_a_pipeline_with_a_member(Estimator, params):
     labels, proba = _run(model, {"X": X_test})
     assert_allclose(proba, pipe.predict_proba(X_test), rtol=0, atol=1e-5)
     assert_array_equal(labels, pipe.predict(X_test))
+
+
+def test_the_classifier_gets_no_transformer_converter():
+    # its output is predictions, not codes: converting it must fail, not export the encoder
+    skl2onnx = pytest.importorskip("skl2onnx")
+    from skl2onnx.common.exceptions import MissingShapeCalculator
+
+    X = make_arc(60).astype(np.float32)
+    ae = make_estimator(AutoencoderTransformer, n_components=1)
+    y = X[:, 0] > np.median(X[:, 0])
+    clf = AutoencoderClassifier(ae, max_epochs=1, random_state=0).fit(X, y)
+    register_skl2onnx()
+    with pytest.raises(MissingShapeCalculator, match="AutoencoderClassifier"):
+        skl2onnx.to_onnx(clf, X[:1])
 
 
 def test_double_input_is_cast_to_float32_inside_the_graph():

@@ -745,10 +745,14 @@ def _supervised_cases(X):
     ]
 
 
-@pytest.mark.parametrize("case", range(7),
-                         ids=[c[0] for c in _supervised_cases(np.zeros((4, 5)))])
+_SUPERVISED_CASES = ["classifier", "string-labels", "str-dtype", "prefit", "hidden-head-vae",
+                     "regressor-dae", "default-autoencoder"]
+
+
+@pytest.mark.parametrize("case", range(7), ids=_SUPERVISED_CASES)
 def test_supervised_round_trip_is_bit_identical(case, X_small, tmp_path):
-    _, est, y = _supervised_cases(X_small)[case]
+    name, est, y = _supervised_cases(X_small)[case]
+    assert name == _SUPERVISED_CASES[case]
     est.fit(X_small, y)
     path = tmp_path / "model.safetensors"
     save(est, path)
@@ -768,8 +772,18 @@ def test_supervised_round_trip_is_bit_identical(case, X_small, tmp_path):
     assert type(loaded.autoencoder_) is type(est.autoencoder_)
     _assert_same_outputs(est.autoencoder_, loaded.autoencoder_, X_small)
     assert loaded.history_[:, "train_loss"] == est.history_[:, "train_loss"]
-    # and it trains again
+    # and it trains again, as a fresh fit of its parameters
     loaded.set_params(max_epochs=1).fit(X_small, y)
+    assert loaded.n_iter_ == 1 and loaded.predict(X_small).shape == est.predict(X_small).shape
+
+
+def test_save_refuses_a_frozen_unfitted_autoencoder(X_small, tmp_path):
+    # load would refuse it: save says so first
+    est = make_supervised(AutoencoderClassifier).fit(X_small, (X_small[:, 0] > 1).astype(int))
+    est.set_params(autoencoder=FrozenEstimator(make_estimator(AutoencoderTransformer)))
+    with pytest.raises(ValueError, match="around an unfitted AutoencoderTransformer"):
+        save(est, tmp_path / "m.safetensors")
+    assert not (tmp_path / "m.safetensors").exists()
 
 
 def test_supervised_file_layout(X_small, tmp_path):
