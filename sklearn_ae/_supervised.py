@@ -347,6 +347,13 @@ class _BaseSupervised(
             ae = AutoencoderTransformer(n_components=min(DEFAULT_N_COMPONENTS, X.shape[1]))
         else:
             ae = clone(self.autoencoder)
+        if ae.data_parallel:
+            # the fine-tuning after it would run on every rank on its own
+            raise ValueError(
+                "autoencoder has data_parallel=True, which the fine-tuning does not do: "
+                "pretrain it under torchrun on its own, then pass "
+                "FrozenEstimator(fitted_autoencoder)."
+            )
         if ae.random_state is None:
             ae.set_params(random_state=seed)  # seeded by this estimator's random_state
         return ae.fit(X)
@@ -616,7 +623,9 @@ _PARAMETERS = """\
         :class:`sklearn.frozen.FrozenEstimator`: it is not refitted, its network is copied
         (the object passed never changes) and fine-tuned. A fitted autoencoder passed
         without ``FrozenEstimator`` is cloned and refitted, as scikit-learn's
-        meta-estimators do. Tune it as ``autoencoder__n_components`` and so on.
+        meta-estimators do. Tune it as ``autoencoder__n_components`` and so on. One with
+        ``data_parallel=True`` is refused (fine-tuning is not data-parallel): pretrain it
+        under ``torchrun`` on its own and pass it as ``FrozenEstimator``.
     freeze_encoder : bool, default=False
         Train the head only: the codes are computed without gradients (no backward pass
         through the encoder) and the reconstruction term is off. The consistency term

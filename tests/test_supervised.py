@@ -337,6 +337,15 @@ def test_prefit_autoencoder_of_another_width(Estimator):
     assert not hasattr(est, "n_features_in_")  # a failed fit leaves nothing behind
 
 
+def test_data_parallel_pretraining_is_refused_before_any_fit():
+    ae = make_estimator(AutoencoderTransformer, data_parallel=True)
+    clf = make_supervised(AutoencoderClassifier, ae)
+    X, y, _ = _blobs()
+    with pytest.raises(ValueError, match="data_parallel=True.*FrozenEstimator"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "autoencoder_")
+
+
 def test_frozen_non_member_is_refused():
     X, y, y_semi = _blobs()
     frozen = FrozenEstimator(LogisticRegression().fit(X, y))
