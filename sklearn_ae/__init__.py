@@ -17,7 +17,8 @@ parameter->net mapping, inference, rebuilding from a saved state); ``_restore.py
 putting state back checks (a saved file's declared attributes and shapes, the snapshot a
 failed fit rolls back to); ``_persistence.py`` the safe file format only (pickle, joblib
 and skops store the plain state of ``_BaseAutoencoder.__getstate__``); ``_onnx.py`` the
-skl2onnx converter (the export itself is ``nn/export.py``); ``evaluation.py``
+skl2onnx converter (the export itself is ``nn/export.py``); ``_warn.py`` the one
+way to warn (at the user's line); ``evaluation.py``
 the metrics shared by the CLI (``_cli.py``) and ``benchmarks/``. A new member is one file
 (see ``_contractive.py``): a subclass of ``_BaseAutoencoder`` with its ``__init__``,
 parameter constraints and docstring, plus, where its objective differs, a small net subclass

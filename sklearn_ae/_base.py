@@ -8,7 +8,6 @@ where its objective is not plain reconstruction, ``score_samples``.
 
 import copy
 import inspect
-import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
@@ -42,6 +41,7 @@ from ._restore import (
     check_module_state,
     restored_estimator,
 )
+from ._warn import warn
 from .losses import hoyer_sparsity
 from .nn import (
     ACTIVATIONS,
@@ -196,13 +196,12 @@ class _NetTrainer:
         if stopped is not None:
             epoch, kind, value = stopped
             kept = kept_epoch(self.net_)
-            warnings.warn(
+            warn(
                 f"Training diverged: the {kind} loss became {value} in epoch {epoch}. "
                 f"Training stopped and kept the finite weights of epoch {kept}"
                 f"{' (the untrained model)' if kept == 0 else ''}. Lower lr (now "
                 f"{self.lr!r}) or check the data for extreme values.",
                 ConvergenceWarning,
-                stacklevel=6,
             )
 
     def _record_history(self):

@@ -4,10 +4,11 @@ with a device: CPU copies of state, out-of-memory advice."""
 import contextlib
 import copy
 import re
-import warnings
 
 import numpy as np
 import torch
+
+from ._warn import warn
 
 _DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
 
@@ -60,11 +61,10 @@ def loadable_device(device):
     a warning instead of failing.
     """
     if device.startswith("cuda") and not cuda_available():
-        warnings.warn(
+        warn(
             f"The model was fitted on {device!r}, which is not available here; it was "
             "loaded onto the CPU.",
             UserWarning,
-            stacklevel=3,
         )
         return "cpu"
     return device
@@ -112,12 +112,11 @@ def resolve_precision(precision, device):
                 "'float32'."
             )
         if not cuda and not cpu_has_native_bfloat16():
-            warnings.warn(
+            warn(
                 "precision='bfloat16' on a CPU without native bfloat16 (AVX512-BF16 or "
                 "AMX): torch emulates it, and training runs much slower than in float32. "
                 "precision='auto' picks float32 here.",
                 UserWarning,
-                stacklevel=5,
             )
     return precision
 

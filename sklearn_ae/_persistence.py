@@ -23,7 +23,6 @@ import json
 import math
 import os
 import re
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -37,6 +36,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import _BaseAutoencoder, _is_fitted_attribute_name
 from ._device import cpu_copy
 from ._restore import estimator_from_params
+from ._warn import warn
 
 FORMAT = "sklearn_ae"
 # the network is rebuilt from its sizes alone: files written by 0.1.0 also carry the shapes
@@ -239,11 +239,10 @@ def _encode_attributes(estimator, tensors, prefix=""):
         else:
             attributes[name] = _encode(value, f"fitted attribute {name!r}")
     if dropped:
-        warnings.warn(
+        warn(
             f"The fitted attributes {dropped} are not part of a fitted "
             f"{type(estimator).__name__} and were not saved.",
             UserWarning,
-            stacklevel=4,
         )
     return attributes
 
@@ -461,11 +460,10 @@ def _encode_params(params, tensors, prefix=""):
             encoded[name] = _encode_estimator(value, tensors, f"{prefix}{name}.", what)
             continue
         if name == "callbacks" and value is not None:
-            warnings.warn(
+            warn(
                 "callbacks cannot be saved without their code and were dropped: the "
                 "loaded estimator has callbacks=None.",
                 UserWarning,
-                stacklevel=4,
             )
             value = None
         elif name == "optimizer" and not isinstance(value, str):
@@ -475,11 +473,10 @@ def _encode_params(params, tensors, prefix=""):
                 "'adamw'), or use pickle for trusted files."
             )
         elif name == "random_state" and isinstance(value, np.random.RandomState):
-            warnings.warn(
+            warn(
                 "random_state is a RandomState instance, whose state is not saved: the "
                 "loaded estimator has random_state=None.",
                 UserWarning,
-                stacklevel=4,
             )
             value = None
         encoded[name] = _encode(value, f"parameter {name!r}")
