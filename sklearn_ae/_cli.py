@@ -111,7 +111,12 @@ def build_parser():
         "--version", action=_VersionAction, help="show the versions and exit"
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add_compare(commands)
+    return parser
 
+
+def _add_compare(commands):
+    """The ``compare`` subcommand: what it does, its data and its run options."""
     sub = commands.add_parser(
         "compare",
         help="fit PCA and an autoencoder at the same n_components and compare them",
@@ -133,25 +138,21 @@ def build_parser():
             "Exit status: 0 on success, 2 on a usage or data error."
         ),
     )
+    _add_data_arguments(sub)
+    _add_run_arguments(sub)
+    sub.set_defaults(handler=run_compare, parser=sub)
+
+
+def _add_data_arguments(sub):
+    """What ``compare`` runs on: the data, its labels, the codes' size, the split and the
+    seed."""
     sub.add_argument(
         "--data",
         default="mnist",
         metavar="{mnist,digits,PATH.npy,PATH.csv}",
         help="data set to compare on (default: mnist)",
     )
-    labels = sub.add_mutually_exclusive_group()
-    labels.add_argument(
-        "--labels",
-        metavar="PATH",
-        help="class labels for a .npy/.csv --data: a .npy (1-d) or one-column .csv file "
-        "with one label per row; enables the kNN accuracy column",
-    )
-    labels.add_argument(
-        "--label-column",
-        metavar="NAME",
-        help="for a .csv --data: the column holding class labels (a header name, or a "
-        "0-based position for files without a header); it is removed from the features",
-    )
+    _add_label_arguments(sub)
     sub.add_argument(
         "--n-components",
         type=_positive_int,
@@ -168,6 +169,34 @@ def build_parser():
         "fixed 8000/2000 split",
     )
     sub.add_argument(
+        "--random-state",
+        type=int,
+        default=0,
+        metavar="SEED",
+        help="seed of the split, PCA and the autoencoder (default: 0)",
+    )
+
+
+def _add_label_arguments(sub):
+    """Where ``compare`` finds class labels for a file of data (either, not both)."""
+    labels = sub.add_mutually_exclusive_group()
+    labels.add_argument(
+        "--labels",
+        metavar="PATH",
+        help="class labels for a .npy/.csv --data: a .npy (1-d) or one-column .csv file "
+        "with one label per row; enables the kNN accuracy column",
+    )
+    labels.add_argument(
+        "--label-column",
+        metavar="NAME",
+        help="for a .csv --data: the column holding class labels (a header name, or a "
+        "0-based position for files without a header); it is removed from the features",
+    )
+
+
+def _add_run_arguments(sub):
+    """How ``compare`` runs: training length, device, threads, output and logging."""
+    sub.add_argument(
         "--max-epochs",
         type=_positive_int,
         default=None,
@@ -179,13 +208,6 @@ def build_parser():
         "--device",
         default="auto",
         help="torch device for the autoencoder: auto, cpu, cuda or cuda:N (default: auto)",
-    )
-    sub.add_argument(
-        "--random-state",
-        type=int,
-        default=0,
-        metavar="SEED",
-        help="seed of the split, PCA and the autoencoder (default: 0)",
     )
     sub.add_argument(
         "--threads",
@@ -211,8 +233,6 @@ def build_parser():
         action="store_true",
         help="hide the progress bar over the steps",
     )
-    sub.set_defaults(handler=run_compare, parser=sub)
-    return parser
 
 
 # ------------------------------------------------------------------------------- data
