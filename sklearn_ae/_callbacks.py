@@ -27,9 +27,13 @@ def training_callbacks(user_callbacks, verbose, early_stopping=None, one_cycle=N
     if one_cycle is not None and not any(isinstance(cb, LRScheduler) for _, cb in user):
         # (a learning-rate scheduler among the user's callbacks replaces this one)
         # warm-up over the first 30% of the steps from max_lr / 25, cosine annealing to
-        # max_lr / 25e4 (torch's defaults); no momentum cycling, so any optimizer works
+        # max_lr / 25e4 (torch's defaults); no momentum cycling, so any optimizer works.
+        # Every training run is a new cycle over its own max_epochs (last_epoch=-1): skorch
+        # would otherwise resume at the history's length, past the end of a warm start's
+        # cycle, and from an optimizer without the schedule's state after load / partial_fit
         schedule = LRScheduler(
-            policy=OneCycleLR, step_every="batch", cycle_momentum=False, **one_cycle
+            policy=OneCycleLR, step_every="batch", cycle_momentum=False, last_epoch=-1,
+            **one_cycle,
         )
         callbacks.append(("lr_schedule", schedule))
     if verbose and verbose >= 2:

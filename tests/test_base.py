@@ -12,6 +12,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import NotFittedError
 from skorch.callbacks import Callback, LRScheduler
 
+import sklearn_ae
 import sklearn_ae._device as _device
 from sklearn_ae import AutoencoderTransformer, VAETransformer
 
@@ -382,6 +383,36 @@ def test_warm_start_continues_training(Estimator, init, X_small):
     # warm_start=False starts over
     est.set_params(warm_start=False).fit(X_small)
     assert est.n_iter_ == 2 and est.net_ is not net
+
+
+def _batch_lrs(est, epochs):
+    """The learning rate of every training batch of the last ``epochs`` epochs."""
+    return [b["event_lr"] for row in est.net_.history[-epochs:] for b in row["batches"]
+            if "event_lr" in b]
+
+
+@each_estimator
+@pytest.mark.parametrize("after", ["fit", "load", "partial_fit"])
+def test_warm_start_runs_a_new_cycle_of_the_default_schedule(Estimator, after, X_small, tmp_path):
+    # the default one-cycle schedule, not FAST's constant rate: a warm start after fit
+    # stepped past the end of the old cycle, after load or partial_fit it had no schedule
+    # state to resume
+    est = make_estimator(Estimator, lr_schedule="onecycle", lr=0.01, max_epochs=2,
+                         early_stopping=False).fit(X_small)
+    if after == "load":
+        sklearn_ae.save(est, tmp_path / "m.safetensors")
+        est = sklearn_ae.load(tmp_path / "m.safetensors")
+    elif after == "partial_fit":
+        est.partial_fit(X_small)
+    n_before = est.n_iter_
+    est.set_params(warm_start=True, max_epochs=3).fit(X_small)
+    assert est.n_iter_ == n_before + 3
+    lrs = _batch_lrs(est, 3)
+    assert len(lrs) == 3 * -(-len(X_small) // 32)  # one step per batch of the new cycle
+    # a whole new cycle: warm-up from lr / 25 to lr, annealed far below it
+    assert lrs[0] == pytest.approx(0.01 / 25)
+    assert max(lrs) == pytest.approx(0.01, rel=0.05)
+    assert lrs[-1] < 0.01 / 100
 
 
 @each_estimator
