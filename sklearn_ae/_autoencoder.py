@@ -129,12 +129,17 @@ default="adamw"
         Training precision. ``"bfloat16"``: mixed precision (``torch.autocast``; weights
         and optimizer state stay float32, losses are computed in float32).
         ``"float16"``: autocast with gradient scaling, CUDA only.
-        ``"auto"``: bfloat16 where the hardware runs it natively (a CUDA device with
-        bfloat16, or a CPU with AVX512-BF16 or AMX), float32 elsewhere. Inference runs in
-        float32 whatever the training precision, and outputs stay float32. See
-        ``docs/precision.md`` for speed and accuracy measured against float32. The value
-        used is ``precision_``; with the default ``"auto"``, seeded fits give slightly
-        different numbers on CPUs with and without native bfloat16.
+        ``"auto"``: decided by measuring, once per process and network shape: bfloat16
+        where the hardware has it natively (a CUDA device with bfloat16, or a CPU with
+        AVX512-BF16 or AMX) and a forward and backward pass of the network about to be
+        trained runs at least 1.05x faster in it than in float32; float32 elsewhere
+        (some CPUs with AVX512-BF16 run it slower). Validation, and with it early
+        stopping's comparison with the PCA start, and inference run in float32 whatever
+        the training precision, and outputs stay float32. See ``docs/precision.md`` for
+        speed and accuracy measured against float32. The value used is ``precision_``
+        (``verbose=1`` prints the measurement); with the default ``"auto"``, seeded fits
+        give slightly different numbers where the choice differs, so pass a precision
+        for results that repeat across machines.
     compile : bool, default=False
         Train through ``torch.compile`` (the forward pass of training batches; the first
         epoch pays the compilation, tens of seconds). Pays off on GPUs and for long fits;

@@ -26,6 +26,7 @@ from ._compat import HasMethods, Interval, StrOptions, _fit_context, is_int, out
 from ._dask import block_rows, check_dask_array, is_dask_collection, map_row_blocks
 from ._data import Scaler, TensorBatches, column_stats, training_data, validation_indices, value_range
 from ._device import (
+    auto_precision,
     loadable_device,
     loadable_precision,
     oom_advice,
@@ -540,6 +541,18 @@ class _BaseAutoencoder(
         self.precision_ = resolve_precision(self.precision, self.device_)
         self._resolve_weight_decay()
 
+    def _resolve_auto_precision(self, module, n_train):
+        """``precision="auto"``: decided by timing ``module``, the network about to be
+        trained, in both precisions on batches of the fit's size (see
+        :func:`~sklearn_ae._device.auto_precision`); said in the verbose output."""
+        if self.precision != "auto":
+            return
+        batch_shape = (min(self.batch_size, n_train), self.n_features_in_)
+        choice = auto_precision(self.device_, module, batch_shape)
+        self.precision_ = choice.choice
+        if self._verbosity():
+            print(choice.describe(), flush=True)
+
     def _resolve_scaled_params(self):
         """What training reads from the parameters and the fitted scaling (``scale_``),
         resolved at every fit after it (members add theirs)."""
@@ -708,9 +721,11 @@ class _BaseAutoencoder(
         n_train = X.shape[0] - (0 if valid_idx is None else len(valid_idx))
         steps = None if partial else -(-n_train // self.batch_size)
         if continuing:
+            self._resolve_auto_precision(self.net_.module_, n_train)
             self._configure_net(split, train_seed, steps)
         else:
             module = self._build_module(data.start_rows(init_seed), init_seed)
+            self._resolve_auto_precision(module, n_train)
             self._initialize_net(module, split, train_seed, steps)
         self._train(data, epochs=1 if partial else None)
         # partial_fit counts every row seen, as IncrementalPCA's n_samples_seen_ does

@@ -4,6 +4,7 @@ with a device: CPU copies of state, out-of-memory advice."""
 import contextlib
 import copy
 import re
+import time
 
 import numpy as np
 import torch
@@ -90,16 +91,12 @@ def cpu_has_native_bfloat16():
 
 
 def resolve_precision(precision, device):
-    """Turn the ``precision`` parameter into ``"float32"``, ``"bfloat16"`` or ``"float16"``.
-
-    ``"auto"`` picks bfloat16 only where the hardware runs it natively (a CUDA device that
-    supports it, or a CPU with AVX512-BF16 / AMX) and float32 elsewhere. float16 needs
-    CUDA (its gradient scaling and fast kernels are GPU features).
+    """Check the ``precision`` parameter against ``device``: ``"float32"``,
+    ``"bfloat16"`` and ``"float16"`` come back as they are (float16 needs CUDA, its
+    gradient scaling and fast kernels are GPU features); ``"auto"`` too, to be decided by
+    :func:`auto_precision` once the network exists.
     """
     cuda = device.startswith("cuda")
-    if precision == "auto":
-        native = cuda_has_bfloat16(device) if cuda else cpu_has_native_bfloat16()
-        return "bfloat16" if native else "float32"
     if precision == "float16" and not cuda:
         raise ValueError(
             f"precision='float16' needs a CUDA device; got device={device!r}. On the CPU "
@@ -119,6 +116,106 @@ def resolve_precision(precision, device):
                 UserWarning,
             )
     return precision
+
+
+# bfloat16 is chosen only when a training step runs at least this much faster in it: the
+# forward and backward passes are timed, the optimizer's step (float32 master weights in
+# both) is not, so the whole step gains less than measured. Below the margin float32 is
+# kept, at most 1/1.05 = 0.95 of bfloat16's speed; the margin also keeps bfloat16's
+# rounding out of fits where it would buy almost nothing.
+_BFLOAT16_MARGIN = 1.05
+_MEASURE_ROUNDS = 10
+_MEASURE_BUDGET_S = 1.0
+
+# auto_precision's measurements in this process, by device and network shape
+_MEASURED = {}
+
+
+class PrecisionChoice(tuple):
+    """``(choice, float32_seconds, bfloat16_seconds)`` of one measurement."""
+
+    choice = property(lambda self: self[0])
+
+    def describe(self):
+        choice, t32, t16 = self
+        if t32 is None:
+            return "precision='auto' chose float32: this device has no native bfloat16"
+        return (
+            f"precision='auto' chose {choice}: a forward and backward pass of this network "
+            f"took {t32 * 1e3:.3g} ms in float32 and {t16 * 1e3:.3g} ms in bfloat16 "
+            f"({t32 / t16:.2f}x; bfloat16 needs {_BFLOAT16_MARGIN}x)"
+        )
+
+
+def auto_precision(device, module, batch_shape):
+    """What ``precision="auto"`` trains ``module`` in on ``device`` with batches of
+    ``batch_shape``: a :class:`PrecisionChoice`.
+
+    bfloat16 only where the hardware has it natively (a CUDA device that supports it, or a
+    CPU with AVX512-BF16 / AMX; emulated bfloat16 is tens of times slower, not worth
+    timing) *and* a forward and backward pass of this network was measured at least
+    ``_BFLOAT16_MARGIN`` times faster in bfloat16 than in float32 (fastest of up to 10
+    alternating rounds): CPUs with the same
+    flag differ (AVX512-BF16 without AMX can be slower in bfloat16). Measured once per
+    process, device and network shape (parameter and batch shapes), then remembered, so
+    fits of one network in one process take the same decision.
+    """
+    cuda = device.startswith("cuda")
+    if not (cuda_has_bfloat16(device) if cuda else cpu_has_native_bfloat16()):
+        return PrecisionChoice(("float32", None, None))
+    shapes = tuple(tuple(p.shape) for p in module.state_dict().values())
+    key = (str(device), type(module).__name__, shapes, tuple(batch_shape))
+    if key not in _MEASURED:
+        # a copy: the module's weights, buffers and gradients stay untouched, and so does
+        # every random generator
+        with torch.random.fork_rng(devices=[device] if cuda else []):
+            t32, t16 = _fastest_step_seconds(copy.deepcopy(module).to(device), batch_shape,
+                                            device)
+        choice = "bfloat16" if t32 >= _BFLOAT16_MARGIN * t16 else "float32"
+        _MEASURED[key] = PrecisionChoice((choice, t32, t16))
+    return _MEASURED[key]
+
+
+def _fastest_step_seconds(module, batch_shape, device):
+    """Fastest seconds of a forward and backward pass in float32 and in bfloat16, over
+    alternating rounds (after one warm-up of each) within a time budget: the fastest
+    round is the least disturbed by whatever else the machine runs (on a busy 2-core
+    machine single passes were seen 100x slower than undisturbed ones)."""
+    x = torch.randn(batch_shape, generator=torch.Generator().manual_seed(0)).to(device)
+    module.train()
+    times = {"float32": [], "bfloat16": []}
+    start = time.perf_counter()
+    for round_ in range(_MEASURE_ROUNDS + 1):
+        for dtype in times:
+            seconds = _step_seconds(module, x, dtype, device)
+            if round_:  # the first round warms up
+                times[dtype].append(seconds)
+        if round_ >= 3 and time.perf_counter() - start > _MEASURE_BUDGET_S:
+            break
+    return min(times["float32"]), min(times["bfloat16"])
+
+
+def _step_seconds(module, x, dtype, device):
+    """Seconds of one forward and backward pass of ``module`` on ``x`` in ``dtype``."""
+    _synchronize(device)
+    start = time.perf_counter()
+    autocast = torch.autocast(torch.device(device).type, dtype=torch.bfloat16,
+                              enabled=dtype == "bfloat16")
+    with autocast:
+        out = module(x)
+    outputs = out if isinstance(out, tuple) else (out,)
+    loss = sum(t.float().square().mean() for t in outputs
+               if isinstance(t, torch.Tensor) and t.requires_grad)
+    loss.backward()
+    _synchronize(device)
+    seconds = time.perf_counter() - start
+    module.zero_grad(set_to_none=True)
+    return seconds
+
+
+def _synchronize(device):
+    if device.startswith("cuda"):
+        torch.cuda.synchronize(device)
 
 
 def cuda_has_bfloat16(device):

@@ -93,13 +93,17 @@ class AutoencoderNet(NeuralNet):
         return torch.autocast(device_type, dtype=getattr(torch, self.precision))
 
     def infer(self, x, **fit_params):
+        # only training batches run in the reduced precision: validation, and with it
+        # early stopping's comparison with the PCA start, is float32, as inference is
+        # (features a thousand times apart lose their small ones in one bfloat16 GEMM)
+        training = self.module_.training
         forward = getattr(self, "_training_forward", None)
-        with self._autocast():
-            if forward is not None and self.module_.training:
+        with self._autocast() if training else contextlib.nullcontext():
+            if forward is not None and training:
                 out = forward[0](x, **fit_params)
             else:
                 out = super().infer(x, **fit_params)
-        if self.precision == "float32":
+        if self.precision == "float32" or not training:
             return out
         # losses (and anything reading the outputs) work in float32
         if isinstance(out, tuple):

@@ -52,13 +52,99 @@ def test_float16_needs_cuda():
     assert not hasattr(est, "net_")
 
 
-@pytest.mark.parametrize("native, expected", [(True, "bfloat16"), (False, "float32")])
-def test_auto_picks_bfloat16_only_where_native(monkeypatch, native, expected):
-    monkeypatch.setattr(_device, "cpu_has_native_bfloat16", lambda: native)
+@pytest.fixture
+def timed_steps(monkeypatch, native_bf16):
+    """Mocked timings of auto's measurement: ``timed_steps.update(float32=..,
+    bfloat16=..)`` sets the seconds of a pass; ``timed_steps.calls`` counts passes."""
+
+    class Timings(dict):
+        calls = 0
+
+    timings = Timings(float32=1.0, bfloat16=1.0)
+
+    def step_seconds(module, x, dtype, device):
+        timings.calls += 1
+        return timings[dtype]
+
+    monkeypatch.setattr(_device, "_step_seconds", step_seconds)
+    monkeypatch.setattr(_device, "_MEASURED", {})
+    return timings
+
+
+@pytest.mark.parametrize(
+    "float32, bfloat16, expected",
+    [
+        (1.0, 0.64, "bfloat16"),  # the AMD EPYC of the benchmarks: 1.57x
+        (1.0, 1.53, "float32"),  # an Intel Xeon with AVX512-BF16, no AMX: 0.65x
+        (1.0, 0.97, "float32"),  # faster, but within the margin
+    ],
+)
+def test_auto_picks_what_the_measurement_finds_faster(timed_steps, float32, bfloat16, expected):
+    timed_steps.update(float32=float32, bfloat16=bfloat16)
     est = make_estimator(AutoencoderTransformer, precision="auto", max_epochs=1)
     est.fit(make_arc(60))
     assert est.precision_ == expected
+    assert est.net_.precision == expected
     assert est.precision == "auto"  # the parameter keeps what the user asked for
+
+
+def test_auto_without_native_bfloat16_is_float32_without_measuring(monkeypatch):
+    monkeypatch.setattr(_device, "cpu_has_native_bfloat16", lambda: False)
+    monkeypatch.setattr(_device, "_step_seconds", None)  # calling it would fail
+    est = make_estimator(AutoencoderTransformer, precision="auto", max_epochs=1)
+    assert est.fit(make_arc(60)).precision_ == "float32"
+
+
+def test_auto_measures_once_per_network_shape(timed_steps):
+    X = make_arc(60)
+    est = make_estimator(AutoencoderTransformer, precision="auto", max_epochs=1)
+    est.fit(X)
+    calls = timed_steps.calls
+    assert calls >= 8  # warm-up and at least three timed rounds, in both precisions
+    est.fit(X)
+    est.set_params(warm_start=True).fit(X)
+    assert timed_steps.calls == calls  # remembered for this network and batch shape
+    est.set_params(warm_start=False, hidden_layer_sizes=(8,)).fit(X)
+    assert timed_steps.calls == 2 * calls  # another network is measured anew
+
+
+def test_auto_measurement_leaves_the_network_and_generators_alone(native_bf16, monkeypatch):
+    monkeypatch.setattr(_device, "_MEASURED", {})
+    module = build_network(8, 2, (16,), "relu", generator=torch.Generator().manual_seed(0))
+    before = {k: v.clone() for k, v in module.state_dict().items()}
+    rng_state = torch.random.get_rng_state()
+    choice = _device.auto_precision("cpu", module, (32, 8))  # real timings
+    assert choice.choice in ("float32", "bfloat16")
+    _, t32, t16 = choice
+    assert t32 > 0 and t16 > 0
+    assert choice.choice == ("bfloat16" if t32 >= _device._BFLOAT16_MARGIN * t16 else "float32")
+    assert all(torch.equal(before[k], v) for k, v in module.state_dict().items())
+    assert all(p.grad is None for p in module.parameters())
+    assert torch.equal(torch.random.get_rng_state(), rng_state)
+
+
+def test_auto_says_its_choice_in_the_verbose_output(timed_steps, capsys):
+    timed_steps.update(float32=2e-3, bfloat16=1e-3)
+    make_estimator(AutoencoderTransformer, precision="auto", max_epochs=1, verbose=1).fit(
+        make_arc(60)
+    )
+    out = capsys.readouterr().out
+    assert "precision='auto' chose bfloat16" in out and "2 ms in float32" in out
+    assert "1 ms in bfloat16 (2.00x" in out
+
+
+@each_estimator
+def test_bfloat16_validates_in_float32(Estimator, native_bf16):
+    # early stopping compares epochs with the PCA start on validation passes: float32, so
+    # bfloat16's rounding cannot decide the floor
+    X = make_arc(80)
+    est = make_estimator(Estimator, precision="bfloat16").fit(X)
+    seen = []
+    first = next(m for m in est.net_.module_.modules() if isinstance(m, torch.nn.Linear))
+    first.register_forward_hook(lambda m, i, out: seen.append((m.training, out.dtype)))
+    est.set_params(warm_start=True, max_epochs=1).fit(X)
+    assert (True, torch.bfloat16) in seen
+    assert {dtype for training, dtype in seen if not training} == {torch.float32}
 
 
 def test_bfloat16_without_native_support_warns(emulated_bf16):
