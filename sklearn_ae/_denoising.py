@@ -73,9 +73,19 @@ class DenoisingNet(AutoencoderNet):
         # the loss of reconstructing the rows clean (the validation rows without their
         # corruption): early stopping keeps the best denoiser among the epochs that
         # rebuild clean data no worse than the start (the PCA start: no worse than PCA)
-        if isinstance(dataset, CorruptedData):
-            dataset = TensorData(dataset.clean_X, dataset.y)
+        dataset = _clean(dataset)
         return {**super().constraint_scores(dataset), "clean_loss": self.evaluate_loss(dataset)}
+
+    def row_losses(self, dataset):
+        # the floor protects the reconstruction of clean rows, as the constraint does
+        return super().row_losses(_clean(dataset))
+
+
+def _clean(dataset):
+    """``dataset`` with its rows as they were before the validation corruption."""
+    if isinstance(dataset, CorruptedData):
+        return TensorData(dataset.clean_X, dataset.y)
+    return dataset
 
 
 class CorruptedData(TensorData):

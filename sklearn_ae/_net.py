@@ -11,7 +11,14 @@ from skorch import NeuralNet
 from . import _parallel
 from ._callbacks import PrintLog
 from ._data import ArrayData, TensorBatches, TensorData
-from .losses import kl_sparsity, l1_activity, reconstruction_loss, ssim_loss
+from .losses import (
+    kl_sparsity,
+    l1_activity,
+    reconstruction_loss,
+    reconstruction_loss_per_sample,
+    ssim_loss,
+    ssim_loss_per_sample,
+)
 
 
 class AutoencoderNet(NeuralNet):
@@ -259,6 +266,25 @@ class AutoencoderNet(NeuralNet):
         after every validation pass as ``valid_<name>``. None here; members add theirs by
         extending this hook."""
         return {}
+
+    def row_losses(self, dataset):
+        """Each row's reconstruction loss on ``dataset`` (a float64 numpy array), in
+        float32 evaluation mode: what the floor compares with the untrained start's, row
+        by row (see :class:`~sklearn_ae._callbacks.EarlyStoppingFromStart`). Members
+        whose floor is another quantity override :meth:`_batch_row_losses`."""
+        self.module_.eval()
+        losses = []
+        with torch.no_grad():
+            for x, target in self.get_iterator(dataset, training=False):
+                losses.append(self._batch_row_losses(x, target).double().cpu())
+        return torch.cat(losses).numpy()
+
+    def _batch_row_losses(self, x, target):
+        recon = self.module_(x)[0].float()
+        if self.loss == "ssim":
+            return ssim_loss_per_sample(recon, target, self.image_shape, self.ssim_range,
+                                        self.ssim_offset)
+        return reconstruction_loss_per_sample(self.loss, recon, target)
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)

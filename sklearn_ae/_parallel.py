@@ -114,6 +114,13 @@ def start_mean(value):
     return mean
 
 
+def sum_over_ranks(values, device):
+    """The sum of the numpy array ``values`` over the ranks (float64), on every rank."""
+    tensor = torch.as_tensor(values, dtype=torch.float64, device=torch.device(device))
+    _dist().all_reduce(tensor)
+    return tensor.cpu().numpy()
+
+
 def shard():
     """``(rank, world_size)`` of the group, the share of each batch this process trains on."""
     dist = _dist()

@@ -22,6 +22,14 @@ def reconstruction_loss(kind, output, target):
     return _MEAN_LOSSES[kind](output, target)
 
 
+def reconstruction_loss_per_sample(kind, output, target):
+    """Each row's :func:`reconstruction_loss` (its mean over the row's entries)."""
+    if kind == "mse":
+        return mse_per_sample(output, target)
+    loss = F.binary_cross_entropy_with_logits(output, target, reduction="none")
+    return loss.flatten(1).mean(1)
+
+
 # ----------------------------------------------------------------- image similarity
 # weight of the MSE term added to 1 - SSIM: SSIM alone ignores a constant brightness offset
 # in flat regions (and is blind to the background of MNIST-like images), the small MSE term
@@ -67,10 +75,15 @@ def ssim_per_sample(output, target, image_shape, data_range, offset=0.0):
     )
 
 
-def ssim_loss(output, target, image_shape, data_range, offset=0.0):
-    """Mean over samples of ``1 - SSIM + SSIM_MSE_WEIGHT * MSE``."""
+def ssim_loss_per_sample(output, target, image_shape, data_range, offset=0.0):
+    """``1 - SSIM + SSIM_MSE_WEIGHT * MSE`` of each row."""
     loss = 1.0 - ssim_per_sample(output, target, image_shape, data_range, offset)
-    return (loss + SSIM_MSE_WEIGHT * mse_per_sample(output, target)).mean()
+    return loss + SSIM_MSE_WEIGHT * mse_per_sample(output, target)
+
+
+def ssim_loss(output, target, image_shape, data_range, offset=0.0):
+    """Mean over samples of :func:`ssim_loss_per_sample`."""
+    return ssim_loss_per_sample(output, target, image_shape, data_range, offset).mean()
 
 
 # ------------------------------------------------------------------- sparsity
