@@ -60,8 +60,10 @@ def preprocess(X):
     return ((X - mean) / rms).astype(np.float32)
 
 
-def train_plain(X, epochs, batch_size, seed, device, fused=None):
-    """The textbook loop over a tensor already on ``device``; returns per-epoch losses."""
+def train_plain(X, epochs, batch_size, seed, device, fused=None, bfloat16=False):
+    """The textbook loop over a tensor already on ``device``; returns per-epoch losses.
+    ``bfloat16``: the forward pass under bfloat16 autocast (torch's recipe), the loss in
+    float32."""
     torch.manual_seed(seed)
     model = plain_model(X.shape[1]).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=LR, fused=fused)
@@ -69,6 +71,7 @@ def train_plain(X, epochs, batch_size, seed, device, fused=None):
     n = len(X)
     losses = []
     model.train()
+    device_type = torch.device(device).type
     for _ in range(epochs):
         # same shuffle as the estimator: a CPU permutation, one gather, contiguous slices
         Xp = X[torch.randperm(n).to(device)]
@@ -76,7 +79,9 @@ def train_plain(X, epochs, batch_size, seed, device, fused=None):
         for start in range(0, n, batch_size):
             xb = Xp[start : start + batch_size]
             optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(model(xb), xb)
+            with torch.autocast(device_type, dtype=torch.bfloat16, enabled=bfloat16):
+                out = model(xb)
+            loss = loss_fn(out.float(), xb)
             loss.backward()
             optimizer.step()
             total += loss.detach() * len(xb)

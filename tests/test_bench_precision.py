@@ -16,14 +16,18 @@ def test_alternating_run_reports_every_variant(tmp_path):
     result = json.loads(out.read_text())
     assert len(result["rounds"]) == 2
     for row in result["rounds"]:
-        for key in ("plain", "float32", "bfloat16"):
+        for key in ("plain", "plain_bf16", "float32", "bfloat16", "auto"):
             assert row[f"{key}_samples_per_s"] > 0
+        assert row["auto_precision"] in ("float32", "bfloat16")
+        assert row["auto_vs_best_plain"] == row["auto_samples_per_s"] / max(
+            row["plain_samples_per_s"], row["plain_bf16_samples_per_s"])
         assert row["speedup_vs_plain"] == (
             row["bfloat16_samples_per_s"] / row["plain_samples_per_s"]
         )
         assert np.isfinite(row["float32_test_mse"]) and np.isfinite(row["bfloat16_test_mse"])
     summary = result["summary"]
     assert summary["speed_passed"] == (summary["speedup_vs_plain"] >= 1.5)
+    assert summary["auto_passed"] == (summary["auto_vs_best_plain"] >= 0.95)
 
 
 def test_large_run_reports_a_fraction_of_the_matmul_peak(tmp_path, monkeypatch):
