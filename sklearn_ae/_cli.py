@@ -709,7 +709,7 @@ def _training_sentence(ae):
     if ae["best_epoch"] == 0:
         return (
             "Early stopping kept the untrained model, which is PCA itself: training did "
-            "not lower the validation error."
+            "not lower the validation error by more than its noise."
         )
     if ae["n_iter"] >= ae["max_epochs"] and ae["best_epoch"] == ae["n_iter"]:
         return (
