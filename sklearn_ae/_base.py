@@ -549,6 +549,8 @@ class _BaseAutoencoder(
             return
         batch_shape = (min(self.batch_size, n_train), self.n_features_in_)
         choice = auto_precision(self.device_, module, batch_shape)
+        if self.data_parallel:  # every process trains in the precision rank 0 measured
+            choice = _parallel.from_rank_zero(choice, self.device_)
         self.precision_ = choice.choice
         if self._verbosity():
             print(choice.describe(), flush=True)

@@ -88,14 +88,19 @@ def check_same_shape(shape, device):
             )
 
 
+def from_rank_zero(obj, device):
+    """Rank 0's ``obj`` (any picklable object), on every rank."""
+    box = [obj if rank() == 0 else None]
+    _dist().broadcast_object_list(box, src=0, device=torch.device(device))
+    return box[0]
+
+
 def same_rng(rng, device):
     """A numpy RandomState in the state of rank 0's ``rng``, on every rank: the fit's
     draws (initial weights, validation rows, shuffles) are then the same everywhere, also
     with ``random_state=None``."""
-    state = [rng.get_state() if rank() == 0 else None]
-    _dist().broadcast_object_list(state, src=0, device=torch.device(device))
     shared = np.random.RandomState()
-    shared.set_state(state[0])
+    shared.set_state(from_rank_zero(rng.get_state(), device))
     return shared
 
 

@@ -49,6 +49,18 @@ def width_error(X, params):
     return None
 
 
+def defaults_fit(X):
+    """A fit with the default precision ("auto", measured on each rank) and schedule, and
+    early stopping's floor (a test over every rank's validation rows)."""
+    from sklearn_ae import AutoencoderTransformer
+
+    est = AutoencoderTransformer(n_components=1, max_epochs=3, random_state=0,
+                                 data_parallel=True).fit(X)
+    stopper = dict(est.net_.callbacks_)["early_stopping"]
+    return {"precision": est.precision_, "best_epoch": est.best_epoch_,
+            "p_value": stopper.floor_p_value_, "codes": est.transform(X).tolist()}
+
+
 def main(data_path, out_dir, params):
     import numpy as np
     import torch
@@ -60,6 +72,7 @@ def main(data_path, out_dir, params):
     result = {
         "members": fit_every_member(X, params, out_dir),
         "width_error": width_error(X, params),
+        "defaults": defaults_fit(X),
     }
     (out_dir / f"rank{rank()}.json").write_text(json.dumps(result))
 

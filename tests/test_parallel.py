@@ -66,6 +66,16 @@ def test_two_processes_match_one_with_the_same_global_batch(two_processes):
     assert_allclose(parallel.loss_curve_, single.loss_curve_, rtol=RTOL)
 
 
+def test_ranks_take_the_same_precision_and_floor_decisions(two_processes):
+    # precision="auto" is measured on each rank and the floor tests each rank's validation
+    # rows: both must be decided once for all, or the ranks would train different models
+    ranks, _ = two_processes
+    a, b = (r["defaults"] for r in ranks)
+    assert a["precision"] == b["precision"] and a["best_epoch"] == b["best_epoch"]
+    assert a["p_value"] == b["p_value"]
+    assert_array_equal(a["codes"], b["codes"])
+
+
 def test_only_rank_0_prints_and_saves(two_processes):
     ranks, out = two_processes
     assert [r["members"]["AutoencoderTransformer"]["printed"] for r in ranks] == [True, False]
