@@ -166,11 +166,9 @@ def auto_precision(device, module, batch_shape):
     shapes = tuple(tuple(p.shape) for p in module.state_dict().values())
     key = (str(device), type(module).__name__, shapes, tuple(batch_shape))
     if key not in _MEASURED:
-        # a copy: the module's weights, buffers and gradients stay untouched, and so does
-        # every random generator
-        with torch.random.fork_rng(devices=[device] if cuda else []):
-            t32, t16 = _fastest_step_seconds(copy.deepcopy(module).to(device), batch_shape,
-                                            device)
+        # a copy: the module's weights, buffers and gradients stay untouched
+        module = copy.deepcopy(module).to(device)
+        t32, t16 = _fastest_step_seconds(module, batch_shape, device)
         choice = "bfloat16" if t32 >= _BFLOAT16_MARGIN * t16 else "float32"
         _MEASURED[key] = PrecisionChoice((choice, t32, t16))
     return _MEASURED[key]
@@ -182,7 +180,10 @@ def _fastest_step_seconds(module, batch_shape, device):
     round is the least disturbed by whatever else the machine runs (on a busy 2-core
     machine single passes were seen 100x slower than undisturbed ones)."""
     x = torch.randn(batch_shape, generator=torch.Generator().manual_seed(0)).to(device)
-    module.train()
+    # evaluation mode: the same matmuls forward and backward, and no draws from torch's
+    # global generator (the VAE samples its latent codes in training mode), which other
+    # threads may be drawing from meanwhile (forking it would undo their draws)
+    module.eval()
     times = {"float32": [], "bfloat16": []}
     start = time.perf_counter()
     for round_ in range(_MEASURE_ROUNDS + 1):
