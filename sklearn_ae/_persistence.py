@@ -447,7 +447,9 @@ def _checksum(metadata, tensors):
         feed(name.encode())
         feed(str(tensor.dtype).encode())
         feed(json.dumps(list(tensor.shape)).encode())
-        feed(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+        # (an empty tensor, such as the loss curve of a fit interrupted in its first
+        # epoch, cannot be viewed as bytes: it has none)
+        feed(tensor.reshape(-1).view(torch.uint8).numpy().tobytes() if tensor.numel() else b"")
     return digest.hexdigest()
 
 
