@@ -18,11 +18,13 @@ value's name (``autoencoder_.module.*``, ``autoencoder_.attr.*``); a
 have ``format_version`` 2; the others keep 1, so older versions still read them.
 """
 
+import errno
 import hashlib
 import json
 import math
 import os
 import re
+import stat
 from numbers import Integral, Real
 
 import numpy as np
@@ -284,10 +286,16 @@ def load(path):
     ------
     FileNotFoundError
         If ``path`` does not exist.
+    OSError
+        If ``path`` cannot be opened as ``open`` would say: a directory
+        (``IsADirectoryError``), a path through a file (``NotADirectoryError``), a name
+        too long, no permission.
     TypeError
         If ``path`` is ``bytes`` (or an ``os.PathLike`` giving bytes).
     ValueError
-        If the file is not a valid sklearn_ae model file: truncated, not safetensors,
+        If ``path`` is not a regular file (a FIFO, a socket, a device: refused before
+        anything is read, so loading never waits on one), or if the file is not a valid
+        sklearn_ae model file: truncated, not safetensors,
         written by something else, a header over ``MAX_HEADER_BYTES`` (8 MiB) or nested
         over ``MAX_DEPTH`` (32), a checksum that does not match its contents (corrupted,
         or edited without recomputing it: the checksum is no signature), a newer
@@ -342,21 +350,39 @@ def _check_path(path):
 def _read(path):
     """The header's metadata and the tensors, refusing a header over the limit before
     anything is parsed."""
+    with _open_regular_file(path) as file:
+        prefix = file.read(8)
     try:
-        with open(path, "rb") as file:
-            prefix = file.read(8)
         size = int.from_bytes(prefix, "little")
-        if len(prefix) < 8 or size > MAX_HEADER_BYTES:
+        if len(prefix) < 8:
+            raise ValueError(f"it has {len(prefix)} bytes, fewer than a header's length")
+        if size > MAX_HEADER_BYTES:
             raise ValueError(
                 f"its header length ({size} bytes) is beyond the {MAX_HEADER_BYTES} bytes "
                 "save writes at most"
             )
         with safe_open(path, framework="pt", device="cpu") as f:
             return f.metadata(), {key: f.get_tensor(key) for key in f.keys()}
-    except FileNotFoundError:
-        raise
-    except (SafetensorError, OSError, ValueError) as exc:
+    except (SafetensorError, ValueError) as exc:
         raise ValueError(f"{path!r} is not a valid sklearn_ae model file: {exc}") from exc
+
+
+def _open_regular_file(path):
+    """``path`` opened for reading in binary mode: the errors of ``open`` for a path that
+    cannot be opened (missing, a directory, a component that is a file, a name too long),
+    ValueError for anything but a regular file. Opened without blocking, then checked: a
+    plain ``open`` of a FIFO waits for a writer forever."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    mode = os.fstat(fd).st_mode
+    if stat.S_ISREG(mode):
+        return os.fdopen(fd, "rb")
+    os.close(fd)
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+    raise ValueError(
+        f"Cannot load {path!r}: it is not a regular file (a FIFO, socket or device); "
+        "sklearn_ae.load reads files written by sklearn_ae.save."
+    )
 
 
 def _decode_contents(metadata, tensors):

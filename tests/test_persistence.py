@@ -6,6 +6,7 @@ import os
 import pathlib
 import pickle
 import stat
+import threading
 import time
 
 import numpy as np
@@ -370,6 +371,43 @@ def test_unsupported_param_type_raises(tmp_path, X_small):
 
 
 # ----------------------------------------------------------------- what load refuses
+def test_load_refuses_a_fifo_without_waiting_for_a_writer(tmp_path):
+    fifo = tmp_path / "model.safetensors"
+    os.mkfifo(fifo)
+    outcome = []
+
+    def load_it():
+        try:
+            load(fifo)
+        except ValueError as exc:
+            outcome.append(str(exc))
+
+    reader = threading.Thread(target=load_it, daemon=True)
+    reader.start()
+    reader.join(timeout=10)
+    if reader.is_alive():  # blocked in open(): let it go before failing
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        pytest.fail("load blocked on a FIFO")
+    assert outcome and "is not a regular file" in outcome[0]
+
+
+@pytest.mark.parametrize(
+    "make_path, error",
+    [
+        (lambda tmp: tmp, IsADirectoryError),
+        (lambda tmp: tmp / "plain" / "model.safetensors", NotADirectoryError),
+        (lambda tmp: tmp / ("m" * 300), OSError),
+    ],
+    ids=["directory", "inside-a-file", "name-too-long"],
+)
+def test_load_keeps_io_errors_as_io_errors(tmp_path, make_path, error):
+    # as save raises for the same paths: an OSError subclass, not "not a model file"
+    (tmp_path / "plain").write_text("x")
+    with pytest.raises(error) as info:
+        load(make_path(tmp_path))
+    assert not isinstance(info.value, ValueError)
+
+
 def test_load_missing_file_raises_file_not_found(tmp_path):
     with pytest.raises(FileNotFoundError):
         load(tmp_path / "missing.safetensors")
