@@ -220,7 +220,14 @@ def _add_run_arguments(sub):
     sub.add_argument(
         "--output",
         metavar="PATH.json",
-        help="also write the results (and the environment) to this JSON file",
+        help="also write the results (and the environment) to this JSON file; an "
+        "existing file is kept unless --force is given, and the --data or --labels file "
+        "is never overwritten",
+    )
+    sub.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite an existing --output file",
     )
     sub.add_argument(
         "-v",
@@ -762,11 +769,28 @@ def _resolve_device(name):
         raise CLIError(f"--device: {exc}")
 
 
-def _check_output_dir(output):
-    parent = Path(output).resolve().parent
+def _check_output(args):
+    """Refuse, before anything runs, an --output that cannot or must not be written."""
+    output = Path(args.output)
+    parent = output.resolve().parent
     # check now rather than lose a long run to a typo in the path
     if not parent.is_dir():
         raise CLIError(f"--output {output}: directory {parent} does not exist")
+    for option, source in (("--data", args.data), ("--labels", args.labels)):
+        if source and Path(source).exists() and output.exists() and _same_file(output, source):
+            raise CLIError(f"--output {output} is the {option} file: writing the results "
+                           "there would destroy the data")
+    if output.is_dir():
+        raise CLIError(f"--output {output} is a directory; name a file")
+    if output.exists() and not args.force:
+        raise CLIError(f"--output {output} exists; pass --force to overwrite it")
+
+
+def _same_file(a, b):
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return Path(a).resolve() == Path(b).resolve()
 
 
 def _check_n_components(n_components, data, info):
@@ -822,7 +846,7 @@ def run_compare(args, argv):
     """The ``compare`` command; returns the exit status."""
     device = _resolve_device(args.device)
     if args.output:
-        _check_output_dir(args.output)
+        _check_output(args)
     if args.threads:
         torch.set_num_threads(args.threads)
     data = load_data(args)

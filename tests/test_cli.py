@@ -198,6 +198,17 @@ def _bad_inputs(tmp_path):
             ["--data", "X.npy", "--n-components", "7"], "at most min(n_train=16, n_features=6)"
         ),
         "output dir": (["--data", "X.npy", "--output", "no/such/dir/r.json"], "does not exist"),
+        "output is data": (
+            ["--data", "X.npy", "--output", "./X.npy", "--force"], "is the --data file"
+        ),
+        "output is labels": (
+            ["--data", "X.npy", "--labels", "y_short.npy", "--output", "y_short.npy"],
+            "is the --labels file",
+        ),
+        "output exists": (
+            ["--data", "X.npy", "--output", "text.csv"], "exists; pass --force to overwrite"
+        ),
+        "output is a directory": (["--data", "X.npy", "--output", "."], "is a directory"),
         "bad device": (["--device", "tpu"], "device must be 'auto'"),
         "bad test size": (["--data", "X.npy", "--test-size", "2"], "expected a number in (0, 1)"),
     }
@@ -206,7 +217,8 @@ def _bad_inputs(tmp_path):
 BAD_CASES = [
     "missing file", "1-d npy", "text npy", "text csv column", "csv gaps", "empty csv",
     "unknown kind", "no such column", "label count", "labels on builtin",
-    "too many components", "output dir", "bad device", "bad test size",
+    "too many components", "output dir", "output is data", "output is labels",
+    "output exists", "output is a directory", "bad device", "bad test size",
 ]  # fmt: skip
 
 
@@ -222,6 +234,21 @@ def test_bad_input_exits_2_with_one_line_message(case, tmp_path, monkeypatch):
     assert len(error_lines) == 1
     assert error_lines[0].startswith(("sklearn-ae compare: error:", "python -m sklearn_ae"))
     assert message in error_lines[0]
+    if case.startswith("output is"):  # the data files are untouched
+        assert np.load(tmp_path / "X.npy").shape == (20, 6)
+        assert np.load(tmp_path / "y_short.npy").shape == (5,)
+
+
+def test_force_overwrites_an_existing_output(tmp_path):
+    X, _ = make_table()
+    np.save(tmp_path / "X.npy", X)
+    out_json = tmp_path / "r.json"
+    out_json.write_text("old")
+    argv = ["compare", "--data", str(tmp_path / "X.npy"), "--n-components", "2",
+            "--no-progress", "--output", str(out_json), *FAST]
+    assert run(argv)[0] == 2 and out_json.read_text() == "old"
+    assert run([*argv, "--force"])[0] == 0
+    assert json.loads(out_json.read_text())["n_components"] == 2
 
 
 def test_version_and_help(capsys):
