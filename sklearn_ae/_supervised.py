@@ -800,6 +800,14 @@ def _unlabeled_marks(y):
     return np.asarray(y == -1, dtype=bool) if y.dtype.kind in "biufO" else np.zeros(len(y), bool)
 
 
+def _holds_string_minus_one(y):
+    """Whether ``y`` holds the string '-1' (in a ``<U`` array, or in an object array as
+    pandas' string and object columns give): a class, which must not pass for the mark."""
+    if y.dtype.kind == "U":
+        return bool(np.any(y == "-1"))
+    return y.dtype == object and any(isinstance(v, str) and v == "-1" for v in y)
+
+
 def _check_label_kinds(labels):
     """ValueError naming an example of each if ``labels`` mixes strings and numbers."""
     if labels.dtype != object:
@@ -932,7 +940,7 @@ class AutoencoderClassifier(ClassifierMixin, _BaseSupervised):
                 f"y contains NaN (rows {nan[:5].tolist()}{', ...' if len(nan) > 5 else ''}); "
                 "AutoencoderClassifier marks unlabeled rows with -1."
             )
-        if y.dtype.kind == "U" and np.any(y == "-1"):
+        if _holds_string_minus_one(y):
             raise ValueError(
                 "y is an array of strings holding '-1', which is a class here, not the mark of "
                 "unlabeled rows: use an object array with the integer -1 for those."

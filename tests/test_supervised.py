@@ -2,7 +2,10 @@
 choices, inference, transfer, bad input. The scikit-learn contract (checks, pipelines, grid
 search, pickling, feature names) is in test_common.py, save/load in test_persistence.py."""
 
+import io
+
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from conftest import SUPERVISED, make_estimator, make_supervised
@@ -310,6 +313,32 @@ def _fit_classifier(y):
 def test_classifier_bad_targets(y, match):
     with pytest.raises(ValueError, match=match):
         _fit_classifier(y)
+
+
+def _string_labels_from_pandas():
+    # pandas' own string column, as read_csv gives it
+    return pd.read_csv(io.StringIO("label\n" + "\n".join(["cat", "dog", "-1"] * 7)))["label"]
+
+
+@pytest.mark.parametrize(
+    "make_y",
+    [
+        _string_labels_from_pandas,
+        lambda: _string_labels_from_pandas().to_numpy(),
+        lambda: _string_labels_from_pandas().astype(object),
+        lambda: _string_labels_from_pandas().to_numpy().astype(object),
+        lambda: list(_string_labels_from_pandas()),
+        lambda: np.array(list(_string_labels_from_pandas())),
+    ],
+    ids=["series", "series-to-numpy", "object-series", "object-array", "list", "unicode-array"],
+)
+def test_string_minus_one_is_refused_in_every_container(make_y):
+    # '-1' from a CSV is a class, not the unlabeled mark: every container gets the same
+    # answer (pandas' string columns and object arrays made it a fourth class)
+    y = make_y()
+    X = np.random.RandomState(0).randn(len(y), 4)
+    with pytest.raises(ValueError, match=r"strings holding '-1'.*object array"):
+        make_supervised(AutoencoderClassifier).fit(X, y)
 
 
 @pytest.mark.parametrize(
