@@ -359,6 +359,16 @@ def column_stats(X):
     return float(lo), float(hi), mean, float(spread * np.sqrt(squares / (n * n_features)))
 
 
+def column_mean_std(Y):
+    """Per-column mean and standard deviation of the 2-d float64 ``Y``, without overflow
+    for values near float64's limit (nor underflow near zero): each column is divided by
+    its largest absolute value first, and the statistics are scaled back."""
+    peak = np.max(np.abs(Y), axis=0)
+    unit = np.where(peak > 0, peak, 1.0)
+    Z = Y / unit
+    return Z.mean(axis=0) * unit, Z.std(axis=0) * unit
+
+
 def is_memmap(X):
     """Whether ``X`` (or an array it views) is backed by a memory-mapped file."""
     while X is not None:

@@ -45,7 +45,7 @@ from sklearn.utils.validation import (
 from ._autoencoder import AutoencoderTransformer
 from ._base import _INT32_MAX, _BaseAutoencoder, _NetTrainer, check_layer_sizes
 from ._compat import Interval, StrOptions, _fit_context
-from ._data import Scaler, TailSplit, TensorData, validation_indices
+from ._data import Scaler, TailSplit, TensorData, column_mean_std, validation_indices
 from ._device import oom_advice
 from ._net import AutoencoderNet
 from ._restore import (
@@ -73,6 +73,10 @@ DEFAULT_N_COMPONENTS = 32
 
 _SUPERVISED_LOSSES = {"classification": masked_cross_entropy, "regression": masked_mse}
 _CONSISTENCY_LOSSES = {"classification": softmax_consistency, "regression": F.mse_loss}
+
+# the regressor's targets: standardised in float64 (overflow-safe statistics), predicted
+# back as head output * y_scale_ + y_mean_; beyond this their spread overflows float64
+_MAX_ABS_TARGET = 1e300
 
 
 class SupervisedNet(AutoencoderNet):
@@ -1180,9 +1184,15 @@ class AutoencoderRegressor(RegressorMixin, _BaseSupervised):
                 f"y has no labeled rows: all {len(y)} targets are NaN (unlabeled)."
             )
         labeled = Y[~unlabeled]
+        peak = float(np.max(np.abs(labeled)))
+        if peak > _MAX_ABS_TARGET:
+            raise ValueError(
+                f"y holds targets up to {peak:g} in absolute value, beyond "
+                f"{_MAX_ABS_TARGET:g}: their spread would overflow float64 (largest "
+                f"{np.finfo(np.float64).max:g}). Rescale y."
+            )
         self.n_outputs_ = Y.shape[1]
-        self.y_mean_ = labeled.mean(axis=0)
-        std = labeled.std(axis=0)
+        self.y_mean_, std = column_mean_std(labeled)
         self.y_scale_ = np.where(std > 0, std, 1.0)
         return ((Y - self.y_mean_) / self.y_scale_).astype(np.float32)
 

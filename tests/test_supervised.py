@@ -14,6 +14,7 @@ from sklearn.datasets import make_blobs
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 
+import sklearn_ae
 from sklearn_ae import (
     AutoencoderClassifier,
     AutoencoderRegressor,
@@ -339,6 +340,29 @@ def test_string_minus_one_is_refused_in_every_container(make_y):
     X = np.random.RandomState(0).randn(len(y), 4)
     with pytest.raises(ValueError, match=r"strings holding '-1'.*object array"):
         make_supervised(AutoencoderClassifier).fit(X, y)
+
+
+@pytest.mark.parametrize("factor", [1e160, 1e-160])
+def test_regressor_targets_at_extreme_scales_fit_as_scaled_copies(factor, tmp_path):
+    # the squares of 1e160 overflowed: y_scale_ was inf, predict gave NaN, and the saved
+    # file could not be loaded
+    X = np.random.RandomState(0).randn(60, 4)
+    y = np.random.RandomState(1).randn(60)
+    plain = make_supervised(AutoencoderRegressor).fit(X, y)
+    scaled = make_supervised(AutoencoderRegressor).fit(X, y * factor)
+    assert np.isfinite(scaled.y_scale_).all() and np.isfinite(scaled.y_mean_).all()
+    assert_allclose(scaled.predict(X), plain.predict(X) * factor, rtol=1e-5)
+    sklearn_ae.save(scaled, tmp_path / "m.safetensors")
+    assert_array_equal(sklearn_ae.load(tmp_path / "m.safetensors").predict(X), scaled.predict(X))
+
+
+def test_regressor_refuses_targets_whose_spread_overflows():
+    X = np.random.RandomState(0).randn(20, 4)
+    y = np.r_[1e305, -1e305, np.zeros(18)]
+    est = make_supervised(AutoencoderRegressor)
+    with pytest.raises(ValueError, match=r"y holds targets up to 1e\+305.*Rescale y"):
+        est.fit(X, y)
+    assert not hasattr(est, "net_")
 
 
 @pytest.mark.parametrize(
