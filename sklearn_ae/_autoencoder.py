@@ -23,7 +23,8 @@ class AutoencoderTransformer(_BaseAutoencoder):
     hidden_layer_sizes : int or array-like of int, default=None
         Widths of the encoder's hidden layers (an int means one layer); the decoder
         mirrors them. ``None`` picks two layers from the data's shape (see
-        ``hidden_layer_sizes_``): (512, 256) for 784 pixels, (128, 64) for 64.
+        ``hidden_layer_sizes_``): (512, 256) for 784 pixels, (128, 64) for 64, narrower
+        where they would have more weights than ``fit``'s data have numbers.
     activation : {"relu", "tanh", "logistic", "identity", "leaky_relu", "elu", "gelu", \
 "silu"}, default="relu"
         Activation of the hidden layers.

@@ -24,7 +24,15 @@ from . import _parallel
 from ._callbacks import kept_epoch, train, training_callbacks
 from ._compat import HasMethods, Interval, StrOptions, _fit_context, is_int, output_container
 from ._dask import block_rows, check_dask_array, is_dask_collection, map_row_blocks
-from ._data import Scaler, TensorBatches, column_stats, training_data, validation_indices, value_range
+from ._data import (
+    INPUT_DTYPES,
+    Scaler,
+    TensorBatches,
+    column_stats,
+    training_data,
+    validation_indices,
+    value_range,
+)
 from ._device import (
     auto_precision,
     loadable_device,
@@ -176,12 +184,25 @@ class _NetTrainer:
         """A new net for ``module`` as ``net_``, initialised (module on the device, the
         optimizer built)."""
         self.net_ = self._make_net(module, train_split, seed, steps_per_epoch)
-        advice = (
-            f"{self.device_} ran out of memory while setting up the network "
-            f"({self._sizes_text()}); use smaller layers, or fit on device='cpu'."
-        )
-        with oom_advice(advice):
+        with oom_advice(self._setup_oom_advice(module)):
             self.net_.initialize()
+
+    # float32 copies of the weights a fit holds: the weights, their gradients, AdamW's two
+    # moments, early stopping's best and start weights, the guard's weights and moments
+    _TRAINING_COPIES = 9
+
+    def _setup_oom_advice(self, module):
+        """What to lower when setting up ``module`` (the network, or one on the meta
+        device with its shapes) runs out of memory, with what training would need."""
+        n_weights = sum(p.numel() for p in module.parameters())
+        need = n_weights * 4 * self._TRAINING_COPIES / 2**30
+        cpu = "" if self.device_ == "cpu" else ", or fit on device='cpu'"
+        return (
+            f"{self.device_} ran out of memory while setting up the network "
+            f"({self._sizes_text()}: {n_weights:,} weights; training holds about "
+            f"{self._TRAINING_COPIES} float32 copies of them, about {need:.2g} GiB); use "
+            f"smaller layers or fewer components{cpu}."
+        )
 
     # ------------------------------------------------------------ training
     def _train(self, data, epochs=None):
@@ -503,14 +524,17 @@ class _BaseAutoencoder(
         )
 
     # ------------------------------------------------------------ validation
-    def _setup(self, X):
-        """Resolve parameters and the data's scaling: everything a fresh fit starts from."""
+    def _setup(self, X, partial=False):
+        """Resolve parameters and the data's scaling: everything a fresh fit starts from.
+        (A first partial_fit chunk is not the data: the default widths do not shrink to
+        its rows.)"""
         n_features = X.shape[1]
         self.device_ = resolve_device(self.device, self._local_rank())
         self._check_n_components(n_features)
         self.n_components_ = int(self.n_components)
         self.image_shape_ = self._check_image_shape(n_features)
-        self.hidden_layer_sizes_ = self._check_hidden_layer_sizes(n_features)
+        self.hidden_layer_sizes_ = self._check_hidden_layer_sizes(
+            n_features, None if partial else X.shape[0])
         self._resolve_training_params()
         self.data_min_, self.data_max_, self.mean_, rms = column_stats(X)
         self._check_value_range(X, (self.data_min_, self.data_max_))
@@ -559,10 +583,11 @@ class _BaseAutoencoder(
         """What training reads from the parameters and the fitted scaling (``scale_``),
         resolved at every fit after it (members add theirs)."""
 
-    def _check_hidden_layer_sizes(self, n_features):
+    def _check_hidden_layer_sizes(self, n_features, n_samples=None):
         if self.hidden_layer_sizes is None:
             conv_shape = self.image_shape_ if self.architecture == "conv" else None
-            return default_hidden_layer_sizes(n_features, self.n_components, conv_shape)
+            return default_hidden_layer_sizes(n_features, self.n_components, conv_shape,
+                                              n_samples)
         return check_layer_sizes(self.hidden_layer_sizes, "hidden_layer_sizes")
 
     def _check_image_shape(self, n_features):
@@ -608,7 +633,7 @@ class _BaseAutoencoder(
             X = check_dask_array(X, known_rows=False)
             validate_data(self, X, reset=False, skip_check_array=True)
             return X
-        X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
+        X = validate_data(self, X, reset=False, dtype=INPUT_DTYPES)
         self._check_bce_range(X)
         return X
 
@@ -617,7 +642,7 @@ class _BaseAutoencoder(
         :class:`~sklearn_ae._data.BlockRows` (checked block by block as they are read)."""
         if not is_dask_collection(X):
             return validate_data(
-                self, X, reset=reset, dtype=[np.float32, np.float64],
+                self, X, reset=reset, dtype=INPUT_DTYPES,
                 ensure_min_samples=min_samples,
             )
         X = block_rows(check_dask_array(X))
@@ -708,7 +733,7 @@ class _BaseAutoencoder(
             self._check_value_range(X)
             self._resolve_training_params()
         else:
-            self._setup(X)
+            self._setup(X, partial)
         self._resolve_scaled_params()
         rng = self._fit_rng()
         init_seed, train_seed = (int(s) for s in rng.randint(_INT32_MAX, size=2))
@@ -726,7 +751,8 @@ class _BaseAutoencoder(
             self._resolve_auto_precision(self.net_.module_, n_train)
             self._configure_net(split, train_seed, steps)
         else:
-            module = self._build_module(data.start_rows(init_seed), init_seed)
+            with oom_advice(self._setup_oom_advice(self._network(device="meta"))):
+                module = self._build_module(data.start_rows(init_seed), init_seed)
             self._resolve_auto_precision(module, n_train)
             self._initialize_net(module, split, train_seed, steps)
         self._train(data, epochs=1 if partial else None)
@@ -833,7 +859,7 @@ class _BaseAutoencoder(
         """
         if is_dask_collection(A):
             def map_block(block):
-                block = check_array(block, dtype=[np.float32, np.float64], input_name="X")
+                block = check_array(block, dtype=INPUT_DTYPES, input_name="X")
                 if scale:
                     self._check_bce_range(block)
                 return self._map_batches(block, fn, row_shape, dtype, scale)
@@ -925,7 +951,7 @@ dtype float32
         if is_dask_collection(X):
             Z = check_dask_array(X, known_rows=False)
         else:
-            Z = check_array(X, dtype=[np.float32, np.float64], input_name="X")
+            Z = check_array(X, dtype=INPUT_DTYPES, input_name="X")
         if Z.shape[1] != self.n_components_:
             raise ValueError(
                 f"X has {Z.shape[1]} features, but inverse_transform expects codes with "

@@ -214,7 +214,7 @@ class EarlyStoppingFromStart(EarlyStopping):
         super().on_train_end(net, **kwargs)
         dataset_train, self._dataset_train = self._dataset_train, None
         dataset_valid, self._dataset_valid = self._dataset_valid, None
-        if self.best_epoch_ == self.start_epoch_ or dataset_valid is None:
+        if dataset_valid is None or self.best_epoch_ == self.start_epoch_:
             return
         if self.start_train_constraints_:
             scores = net.constraint_scores(dataset_train)

@@ -17,15 +17,15 @@ class ContractiveNet(AutoencoderNet):
         super().__init__(module, *args, **kwargs)
         self.contraction_weight = contraction_weight
 
-    def penalty(self, y_pred, X, training):
-        penalty = super().penalty(y_pred, X, training)
+    def row_penalty(self, y_pred, X):
+        penalty = super().row_penalty(y_pred, X)
         if not self.contraction_weight:
             return penalty
 
         def codes(x):  # in scaled units, like the inputs
             return self.module_.encode(x) / self.code_unit
 
-        return penalty + self.contraction_weight * jacobian_frobenius_sq(codes, X).mean()
+        return penalty + self.contraction_weight * jacobian_frobenius_sq(codes, X)
 
 
 class ContractiveAutoencoder(_BaseAutoencoder):
@@ -55,7 +55,8 @@ class ContractiveAutoencoder(_BaseAutoencoder):
     hidden_layer_sizes : int or array-like of int, default=None
         Widths of the encoder's hidden layers (an int means one layer); the decoder
         mirrors them. ``None`` picks two layers from the data's shape (see
-        ``hidden_layer_sizes_``): (512, 256) for 784 pixels, (128, 64) for 64.
+        ``hidden_layer_sizes_``): (512, 256) for 784 pixels, (128, 64) for 64, narrower
+        where they would have more weights than ``fit``'s data have numbers.
     activation : {"relu", "tanh", "logistic", "identity", "leaky_relu", "elu", "gelu", \
 "silu"}, default="relu"
         Activation of the hidden layers.

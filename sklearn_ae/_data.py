@@ -338,6 +338,12 @@ def value_range(X):
     return float(lo), float(hi)
 
 
+# the dtypes the estimators accept as they are; anything else (lists, integers, objects
+# with __array__) converts to the first, float64, as scikit-learn's PCA does: the column
+# statistics and the PCA start then see the values as given (converted to float32, a list
+# gave a slightly different start than the same values in a float64 array)
+INPUT_DTYPES = [np.float64, np.float32]
+
 def column_stats(X):
     """Minimum, maximum, per-column mean and global RMS around it, in float64.
 

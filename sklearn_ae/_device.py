@@ -255,9 +255,14 @@ def _map_leaves(obj, kind, fn):
 
 @contextlib.contextmanager
 def oom_advice(advice):
-    """Re-raise a CUDA out-of-memory error with ``advice`` (what to lower) in front of
-    torch's own message."""
+    """Re-raise an out-of-memory error with ``advice`` (what to lower) in front of torch's
+    own message: CUDA's as it is, the CPU allocator's RuntimeError as MemoryError."""
     try:
         yield
     except torch.cuda.OutOfMemoryError as exc:
         raise torch.cuda.OutOfMemoryError(f"{advice} Original error: {exc}") from exc
+    except RuntimeError as exc:
+        # torch's CPU allocator raises a plain RuntimeError
+        if "can't allocate memory" not in str(exc):
+            raise
+        raise MemoryError(f"{advice} Original error: {exc}") from exc

@@ -237,18 +237,23 @@ class AutoencoderNet(NeuralNet):
         shard = _parallel.shard() if training and self.data_parallel else None
         return TensorBatches(dataset, batch_size, training, generator, shard)
 
-    def penalty(self, y_pred, X, training):
-        """Extra terms of the objective (regularisers) for inputs ``X``: the code sparsity
-        penalty, if any. Members add theirs by extending this hook.
-
-        Applied in validation too, so early stopping judges the objective being trained.
-        """
+    def row_penalty(self, y_pred, X):
+        """Extra terms of the objective (regularisers) for inputs ``X``: one value per row,
+        or one for the batch where a term is a statistic of the batch (the KL sparsity
+        penalty). The code sparsity penalty, if any; members add theirs by extending this
+        hook. Applied in validation too, so early stopping judges the objective being
+        trained, and in the floor's per-row losses."""
         if self.sparsity is None or not self.sparsity_weight or not isinstance(y_pred, tuple):
             return 0.0
         codes = y_pred[1] / self.code_unit
         if self.sparsity == "l1":
             return self.sparsity_weight * l1_activity(codes)
         return self.sparsity_weight * kl_sparsity(codes, self.sparsity_target)
+
+    def penalty(self, y_pred, X, training):
+        """The mean of :meth:`row_penalty` over the batch."""
+        extra = self.row_penalty(y_pred, X)
+        return extra.mean() if isinstance(extra, torch.Tensor) else extra
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         recon = y_pred[0] if isinstance(y_pred, tuple) else y_pred
@@ -268,10 +273,11 @@ class AutoencoderNet(NeuralNet):
         return {}
 
     def row_losses(self, dataset):
-        """Each row's reconstruction loss on ``dataset`` (a float64 numpy array), in
-        float32 evaluation mode: what the floor compares with the untrained start's, row
-        by row (see :class:`~sklearn_ae._callbacks.EarlyStoppingFromStart`). Members
-        whose floor is another quantity override :meth:`_batch_row_losses`."""
+        """Each row's objective on ``dataset`` (reconstruction loss plus
+        :meth:`row_penalty`; a float64 numpy array), in float32 evaluation mode: what the
+        floor compares with the untrained start's, row by row (see
+        :class:`~sklearn_ae._callbacks.EarlyStoppingFromStart`). Members whose floor is
+        another quantity override :meth:`_batch_row_losses`."""
         self.module_.eval()
         losses = []
         with torch.no_grad():
@@ -280,11 +286,14 @@ class AutoencoderNet(NeuralNet):
         return torch.cat(losses).numpy()
 
     def _batch_row_losses(self, x, target):
-        recon = self.module_(x)[0].float()
+        y_pred = self.module_(x)
+        recon = y_pred[0].float()
         if self.loss == "ssim":
-            return ssim_loss_per_sample(recon, target, self.image_shape, self.ssim_range,
+            rows = ssim_loss_per_sample(recon, target, self.image_shape, self.ssim_range,
                                         self.ssim_offset)
-        return reconstruction_loss_per_sample(self.loss, recon, target)
+        else:
+            rows = reconstruction_loss_per_sample(self.loss, recon, target)
+        return rows + self.row_penalty(y_pred, x)
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)

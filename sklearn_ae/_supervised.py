@@ -45,7 +45,14 @@ from sklearn.utils.validation import (
 from ._autoencoder import AutoencoderTransformer
 from ._base import _INT32_MAX, _BaseAutoencoder, _NetTrainer, check_layer_sizes
 from ._compat import Interval, StrOptions, _fit_context
-from ._data import Scaler, TailSplit, TensorData, column_mean_std, validation_indices
+from ._data import (
+    INPUT_DTYPES,
+    Scaler,
+    TailSplit,
+    TensorData,
+    column_mean_std,
+    validation_indices,
+)
 from ._device import oom_advice
 from ._net import AutoencoderNet
 from ._restore import (
@@ -129,6 +136,16 @@ class SupervisedNet(AutoencoderNet):
         with self._autocast():
             noisy_output = self.module_.predict(noisy).float()
         return _CONSISTENCY_LOSSES[self.task](output.detach(), noisy_output)
+
+    def _batch_row_losses(self, x, target):
+        # the floor of fine-tuning: each labeled row's supervised loss against the
+        # start's (the linear head on the pretrained codes); unlabeled rows do not count
+        output = self.module_(x)[0].float()
+        if self.task == "classification":
+            labeled = target != -1
+            return F.cross_entropy(output[labeled], target[labeled], reduction="none")
+        labeled = ~torch.isnan(target[:, 0])
+        return (output[labeled] - target[labeled]).pow(2).mean(1)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         output, recon, codes = y_pred
@@ -321,7 +338,7 @@ class _BaseSupervised(
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
-        X = validate_data(self, X, dtype=[np.float32, np.float64], ensure_min_samples=2)
+        X = validate_data(self, X, dtype=INPUT_DTYPES, ensure_min_samples=2)
         check_consistent_length(X, y)
         targets = self._encode_targets(y)
         self.head_hidden_layer_sizes_ = check_layer_sizes(
@@ -348,7 +365,9 @@ class _BaseSupervised(
         if isinstance(self.autoencoder, FrozenEstimator):
             return copy.deepcopy(self._check_prefit(self.autoencoder.estimator, X))
         if self.autoencoder is None:
-            ae = AutoencoderTransformer(n_components=min(DEFAULT_N_COMPONENTS, X.shape[1]))
+            # no more codes than rows: beyond them the PCA start has no directions, and
+            # on wide data each code costs a row of weights per feature
+            ae = AutoencoderTransformer(n_components=min(DEFAULT_N_COMPONENTS, *X.shape))
         else:
             ae = clone(self.autoencoder)
         if ae.data_parallel:
@@ -507,7 +526,7 @@ class _BaseSupervised(
     # ------------------------------------------------------------ inference
     def _validate_post_fit_data(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
+        X = validate_data(self, X, reset=False, dtype=INPUT_DTYPES)
         self.autoencoder_._check_bce_range(X)
         return X
 
@@ -622,7 +641,7 @@ _PARAMETERS = """\
         ``DenoisingAutoencoder``, ``VAETransformer``, ``ContractiveAutoencoder``), cloned and
         fitted on every row of ``X`` (labeled or not) in :meth:`fit`; if its
         ``random_state`` is None it is drawn from this estimator's. None means
-        ``AutoencoderTransformer(n_components=min(32, n_features))``. To start from an
+        ``AutoencoderTransformer(n_components=min(32, n_features, n_samples))``. To start from an
         autoencoder fitted elsewhere (transfer), wrap it in
         :class:`sklearn.frozen.FrozenEstimator`: it is not refitted, its network is copied
         (the object passed never changes) and fine-tuned. A fitted autoencoder passed

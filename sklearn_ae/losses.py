@@ -88,8 +88,9 @@ def ssim_loss(output, target, image_shape, data_range, offset=0.0):
 
 # ------------------------------------------------------------------- sparsity
 def l1_activity(codes):
-    """Mean absolute code activation (an L1 activity penalty, averaged over entries)."""
-    return codes.abs().mean()
+    """Mean absolute code activation of each row (an L1 activity penalty, averaged over
+    the row's units); its mean over rows is the mean over all entries."""
+    return codes.abs().mean(1)
 
 
 def kl_sparsity(codes, target, eps=1e-6):

@@ -9,6 +9,7 @@ import pytest
 import torch
 from conftest import ESTIMATORS, Snapshot, initial_weights, make_estimator
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from skorch.callbacks import Callback, LRScheduler
 
@@ -413,6 +414,26 @@ def test_warm_start_runs_a_new_cycle_of_the_default_schedule(Estimator, after, X
     assert lrs[0] == pytest.approx(0.01 / 25)
     assert max(lrs) == pytest.approx(0.01, rel=0.05)
     assert lrs[-1] < 0.01 / 100
+
+
+@each_estimator
+def test_default_widths_follow_the_rows_of_fit_but_not_of_a_partial_fit_chunk(Estimator):
+    X = np.random.RandomState(0).randn(40, 3000).astype(np.float32)
+    est = Estimator(n_components=2, max_epochs=1, random_state=0, precision="float32")
+    wide = est.fit(X).hidden_layer_sizes_
+    assert wide[0] < 64  # 40 rows cannot train 2 x 3000 x 512 weights
+    # a first chunk is not the data: the widths stay those of the features alone
+    assert clone(est).partial_fit(X).hidden_layer_sizes_ == (512, 256)
+
+
+def test_running_out_of_memory_in_set_up_says_what_training_needs():
+    X = np.random.RandomState(0).randn(20, 100_000).astype(np.float32)
+    est = AutoencoderTransformer(hidden_layer_sizes=(1_000_000,), max_epochs=1)
+    # 2 x 1e11 weights: the CPU allocator refuses them at once
+    with pytest.raises(MemoryError, match=r"setting up the network \(hidden_layer_sizes=\(1000000,\): "
+                       r"200,00.*weights; .* about 9 float32 copies of them, about .* GiB\)"):
+        est.fit(X)
+    assert not hasattr(est, "net_") and not hasattr(est, "n_features_in_")
 
 
 @each_estimator

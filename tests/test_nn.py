@@ -171,3 +171,31 @@ def test_default_hidden_layer_sizes():
     # convolutional: channels, as many stride-2 layers as the image allows
     assert default_hidden_layer_sizes(784, 30, (1, 28, 28)) == (32, 64)
     assert default_hidden_layer_sizes(16, 2, (1, 4, 4)) == (32,)
+
+
+def _weights(n_features, n_components, hidden):
+    paths = build_network(n_features, n_components, hidden, "relu", device="meta")
+    return sum(p.numel() for name, p in paths.named_parameters() if "linear" not in name)
+
+
+@pytest.mark.parametrize(
+    "n_samples, n_features, n_components, expected",
+    [
+        (8000, 784, 30, (512, 256)),  # the MNIST subset: enough data, unchanged
+        (1437, 64, 10, (128, 64)),  # digits: unchanged
+        (133, 13, 2, None),  # small tabular data: narrower
+        (10, 100_000, 2, None),  # wide: a few units
+        (2, 100_000, 2, (1, 2)),  # not even one unit fits: the narrowest
+    ],
+)
+def test_default_widths_have_no_more_weights_than_the_data_have_numbers(
+    n_samples, n_features, n_components, expected
+):
+    sizes = default_hidden_layer_sizes(n_features, n_components, n_samples=n_samples)
+    if expected is not None:
+        assert sizes == expected
+    if sizes[0] > 1:
+        assert _weights(n_features, n_components, sizes) <= n_samples * n_features
+        wider = (sizes[0] + 1, max((sizes[0] + 1) // 2, n_components))
+        assert _weights(n_features, n_components, wider) > n_samples * n_features or (
+            sizes == default_hidden_layer_sizes(n_features, n_components))

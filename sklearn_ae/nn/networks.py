@@ -18,19 +18,33 @@ from .mlp import Autoencoder, Residual, make_mlp
 from .vae import VariationalAutoencoder
 
 
-def default_hidden_layer_sizes(n_features, n_components, image_shape=None):
+def default_hidden_layer_sizes(n_features, n_components, image_shape=None, n_samples=None):
     """Hidden widths chosen from the data's shape when ``hidden_layer_sizes=None``.
 
     Two hidden layers, the first about twice as wide as the input (at least 64, at most
     512, and never narrower than the code), the second half of it: 784 pixels give
-    (512, 256); 64 pixels give (128, 64); a 3-d manifold gets (64, 32). For convolutional
-    paths (``image_shape``, ``(C, H, W)``), the channels (32, 64), fewer for images too
-    small to halve twice.
+    (512, 256); 64 pixels give (128, 64); a 3-d manifold gets (64, 32). With
+    ``n_samples``, the first is narrowed (down to 1) until the non-linear paths have no
+    more weights than the data have numbers (``n_samples * n_features``): more cannot be
+    trained sensibly, and on wide data (10 rows of 100,000 features) they would take
+    gigabytes. For convolutional paths (``image_shape``, ``(C, H, W)``), the channels
+    (32, 64), fewer for images too small to halve twice.
     """
     if image_shape is not None:
         return DEFAULT_CHANNELS[: max_conv_layers(*image_shape[1:])]
     width = int(min(512, max(64, 2 * n_features, 2 * n_components)))
+    if n_samples is not None:
+        budget = n_samples * n_features
+        while width > 1 and _paths_weights(n_features, n_components, width) > budget:
+            width -= 1
     return (width, max(width // 2, n_components))
+
+
+def _paths_weights(n_features, n_components, width):
+    """Weights and biases of the non-linear encoder and decoder paths with the default
+    hidden widths ``(width, max(width // 2, n_components))``."""
+    sizes = [n_features, width, max(width // 2, n_components), n_components]
+    return 2 * sum(a * b + b for a, b in zip(sizes, sizes[1:]))
 
 
 def _paths(n_features, n_outputs, n_components, hidden, activation, image_shape, zero_last):
