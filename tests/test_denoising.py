@@ -96,7 +96,8 @@ def test_inference_is_deterministic_and_denoise_is_the_reconstruction(noise):
     D = est.denoise(X)
     assert D.dtype == np.float32 and D.shape == X.shape
     assert_array_equal(est.denoise(X), D)
-    assert_array_equal(D, est.inverse_transform(Z))
+    # two passes through numpy codes rather than one forward pass: equal up to rounding
+    assert_allclose(D, est.inverse_transform(Z), rtol=1e-5, atol=1e-6)
     assert_array_equal(D, est.reconstruct(X))
 
 

@@ -22,10 +22,15 @@ PARAMS = {
     "lr": 1e-2, "lr_schedule": "constant", "precision": "float32", "random_state": 0,
 }
 
-# Held-out error of the 2-process fit relative to the 1-process fit with the same global
-# batch. Averaging the gradients of two half-batch means is the gradient of the whole
-# batch's mean up to float32 rounding; measured: ~1e-8 relative on this machine.
-RTOL = 1e-3
+# The 2-process fit against the 1-process fit with the same global batch. Averaging the
+# gradients of two half-batch means is the gradient of the whole batch's mean up to
+# float32 rounding (~1e-8 relative on the project's AMD EPYC), but rows in batches of 16
+# and of 32 may round differently on other CPUs (MKL on an Intel Xeon: 1 ulp), and
+# training compounds it: 1 ulp per matmul moved a 4-epoch fit's held-out error by up to
+# 6% in a simulation. So the first epoch's loss, before much compounding, is compared
+# tightly, the end of training loosely.
+RTOL_FIRST_EPOCH = 1e-3
+RTOL = 0.1
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +67,7 @@ def test_two_processes_match_one_with_the_same_global_batch(two_processes):
     assert parallel.data_parallel and parallel.n_iter_ == single.n_iter_
     error = np.mean(np.square(parallel.reconstruct(X_test) - X_test))
     expected = np.mean(np.square(single.reconstruct(X_test) - X_test))
+    assert parallel.loss_curve_[0] == pytest.approx(single.loss_curve_[0], rel=RTOL_FIRST_EPOCH)
     assert error == pytest.approx(expected, rel=RTOL)
     assert_allclose(parallel.loss_curve_, single.loss_curve_, rtol=RTOL)
 
