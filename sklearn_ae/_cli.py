@@ -196,6 +196,11 @@ def _add_label_arguments(sub):
 
 def _add_run_arguments(sub):
     """How ``compare`` runs: training length, device, threads, output and logging."""
+    _add_training_arguments(sub)
+    _add_output_arguments(sub)
+
+
+def _add_training_arguments(sub):
     sub.add_argument(
         "--max-epochs",
         type=_positive_int,
@@ -217,6 +222,9 @@ def _add_run_arguments(sub):
         help="torch CPU threads (default: torch's choice, one per core); on a machine "
         "busy with other work, 1 can be several times faster",
     )
+
+
+def _add_output_arguments(sub):
     sub.add_argument(
         "--output",
         metavar="PATH.json",
