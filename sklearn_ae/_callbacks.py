@@ -148,8 +148,9 @@ class EarlyStoppingFromStart(EarlyStopping):
     start on them, on the rows of the fit.
 
     Last, the floor: a trained epoch is kept only if the net's ``row_losses`` (each
-    validation row's reconstruction loss; the VAE's negative ELBO) are lower than the
-    start's by more than their noise, in a paired one-sided t-test at level
+    validation row's objective: reconstruction plus the member's penalties; the VAE's
+    negative ELBO; a labeled row's supervised loss) are lower than the start's by more
+    than their noise, in a paired one-sided t-test at level
     ``FLOOR_ALPHA``; otherwise the start is put back. ``floor_p_value_`` holds the test's
     p-value (None when early stopping kept the start anyway).
     """
