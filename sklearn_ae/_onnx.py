@@ -10,8 +10,9 @@ def register_skl2onnx():
     converts pipelines that contain them.
 
     Each member becomes its encoder graph (:meth:`~sklearn_ae.AutoencoderTransformer.to_onnx`),
-    exported at the conversion's target opset (18 or later), inputs of another float
-    type cast to float32 first: the step outputs float32 codes, as ``transform`` does.
+    exported at the conversion's target opset (18 or later). It computes in float32, as
+    ``transform`` does; a double input (float64 rows) is cast to float32 first and the
+    codes back to double, the type skl2onnx gives the steps after it.
     Call it once per process, before converting; calling it again does no harm. Needs the
     ``onnx`` extra (``pip install 'sklearn-ae[onnx]'``).
 
@@ -45,7 +46,10 @@ def register_skl2onnx():
 
 
 def _shape(operator):
-    """One float or double input of ``n_features_in_`` columns; float32 codes out."""
+    """One float or double input of ``n_features_in_`` columns; codes out in the input's
+    type (the network computes in float32): skl2onnx gives the steps after it, and the
+    pipeline's outputs, the input's type, and a float32 step among double ones makes a
+    graph onnxruntime refuses."""
     from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
     from skl2onnx.common.utils import (
         check_input_and_output_numbers,
@@ -55,7 +59,8 @@ def _shape(operator):
     check_input_and_output_numbers(operator, input_count_range=1, output_count_range=1)
     check_input_and_output_types(operator, good_input_types=[FloatTensorType, DoubleTensorType])
     n_rows = operator.inputs[0].get_first_dimension()
-    operator.outputs[0].type = FloatTensorType([n_rows, operator.raw_operator.n_components])
+    out_type = type(operator.inputs[0].type)
+    operator.outputs[0].type = out_type([n_rows, operator.raw_operator.n_components])
 
 
 def _convert(scope, operator, container):
@@ -68,18 +73,22 @@ def _convert(scope, operator, container):
 
 
 def _with_input_type(model, elem_type):
-    """``model`` (changed in place) taking its input as ``elem_type``, cast to float32
-    inside the graph."""
+    """``model`` (changed in place) taking its input as ``elem_type`` and giving its output
+    in it, cast to and from float32 inside the graph."""
     from onnx import TensorProto, helper
 
     if elem_type == TensorProto.FLOAT:
         return model
-    graph_input = model.graph.input[0]
-    cast = graph_input.name + "_float32"
+    graph_input, graph_output = model.graph.input[0], model.graph.output[0]
+    cast_in, cast_out = graph_input.name + "_float32", graph_output.name + "_float32"
     for node in model.graph.node:
-        node.input[:] = [cast if name == graph_input.name else name for name in node.input]
-    model.graph.node.insert(
-        0, helper.make_node("Cast", [graph_input.name], [cast], name="cast", to=TensorProto.FLOAT)
-    )
+        node.input[:] = [cast_in if name == graph_input.name else name for name in node.input]
+        node.output[:] = [cast_out if name == graph_output.name else name
+                          for name in node.output]
+    model.graph.node.insert(0, helper.make_node(
+        "Cast", [graph_input.name], [cast_in], name="cast_in", to=TensorProto.FLOAT))
+    model.graph.node.append(helper.make_node(
+        "Cast", [cast_out], [graph_output.name], name="cast_out", to=elem_type))
     graph_input.type.tensor_type.elem_type = elem_type
+    graph_output.type.tensor_type.elem_type = elem_type
     return model

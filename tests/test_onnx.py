@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import make_arc, make_estimator
+from conftest import ESTIMATORS, make_arc, make_estimator
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
@@ -118,9 +118,10 @@ def test_the_classifier_gets_no_transformer_converter():
         skl2onnx.to_onnx(clf, X[:1])
 
 
-def test_double_input_is_cast_to_float32_inside_the_graph():
+def test_double_input_gives_double_codes_computed_in_float32():
     # skl2onnx types the graph's input from the sample: float64 rows give a double
-    # input; the member's step casts, as transform does
+    # input; the member's step computes in float32, as transform does, and hands on its
+    # codes as double, the type skl2onnx gives the steps after it
     X, y = _classification_data(0)
     X64 = X.astype(np.float64)
     pipe = make_pipeline(
@@ -129,8 +130,25 @@ def test_double_input_is_cast_to_float32_inside_the_graph():
     register_skl2onnx()
     model = skl2onnx.to_onnx(pipe, X64[:1])
     (codes,) = _run(model, {"X": X64})
-    assert codes.dtype == np.float32
+    assert codes.dtype == np.float64
     assert_allclose(codes, pipe.transform(X64), rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("after", [[], [StandardScaler()]], ids=["member", "scaler"])
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_float64_pipelines_with_a_classifier_load_and_match(Estimator, after):
+    # the member's float32 output among double steps made a graph onnxruntime refused
+    # ("Type (tensor(double)) of output arg (probabilities) ... expected tensor(float)")
+    X, y = _classification_data(0)
+    X64 = X.astype(np.float64)
+    member = make_estimator(Estimator, n_components=3)
+    pipe = make_pipeline(member, *after, LogisticRegression()).fit(X64, y)
+    register_skl2onnx()
+    model = skl2onnx.to_onnx(pipe, X64[:1], options={"zipmap": False})
+    labels, proba = _run(model, {"X": X64})
+    assert proba.dtype == np.float64
+    assert_allclose(proba, pipe.predict_proba(X64), rtol=0, atol=1e-5)
+    assert_array_equal(labels, pipe.predict(X64))
 
 
 def test_export_without_the_extra_names_it(monkeypatch):
