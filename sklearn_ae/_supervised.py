@@ -72,7 +72,7 @@ from .losses import (
     softmax_consistency,
 )
 from .noise import corrupt
-from .nn import ACTIVATIONS
+from .nn import ACTIVATIONS, onnx_model
 from .nn.supervised import Affine, SupervisedNetwork, build_head, write_linear_start
 
 # codes of the default autoencoder (autoencoder=None), at most n_features
@@ -578,6 +578,30 @@ class _BaseSupervised(
         network = self._encoder_and_head()
         return torch.nn.Sequential(*network, *self._output_layers()).to(self.device_).eval()
 
+    def to_onnx(self, *, opset=None):
+        """The whole fitted network (:meth:`to_torch`) as an ONNX model: to serve
+        :meth:`predict_proba` (the classifier's ``"probabilities"``, the softmax of its
+        logits) or :meth:`predict` (the regressor's ``"predictions"``, of shape
+        ``(n, n_outputs_)``, in the units of ``y``) outside Python.
+
+        The graph takes float32 rows, any number of them, as its input ``"X"``. Exported
+        with torch's ``dynamo=True`` exporter; needs the ``onnx`` extra
+        (``pip install 'sklearn-ae[onnx]'``).
+
+        Parameters
+        ----------
+        opset : int, default=None
+            ONNX opset of the graph (18 or later); None for the exporter's default.
+
+        Returns
+        -------
+        model : onnx.ModelProto
+        """
+        check_is_fitted(self)
+        name, layers = self._onnx_output()
+        module = torch.nn.Sequential(self.to_torch(), *layers).cpu().eval()
+        return onnx_model(module, self.n_features_in_, "X", name, opset=opset)
+
     def _encoder_and_head(self):
         """A copy of the scaling, the encoder and the head, as one module."""
         head = copy.deepcopy(self.net_.module_.head)
@@ -952,6 +976,9 @@ class AutoencoderClassifier(ClassifierMixin, _BaseSupervised):
         )
         self.entropy_weight = entropy_weight
 
+    def _onnx_output(self):
+        return "probabilities", [torch.nn.Softmax(dim=1)]
+
     def _encode_targets(self, y):
         y = column_or_1d(
             check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False, input_name="y"),
@@ -1224,6 +1251,9 @@ class AutoencoderRegressor(RegressorMixin, _BaseSupervised):
     def _linear_start(self, codes, targets):
         model = Ridge(alpha=1.0).fit(codes, targets)
         return model.coef_, model.intercept_
+
+    def _onnx_output(self):
+        return "predictions", []
 
     def _output_layers(self):
         return [Affine(self.n_outputs_).set(self.y_scale_, self.y_mean_)]

@@ -15,6 +15,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_ae import (
     AutoencoderClassifier,
+    AutoencoderRegressor,
     AutoencoderTransformer,
     VAETransformer,
     register_skl2onnx,
@@ -166,3 +167,16 @@ def test_package_imports_without_the_optional_extras():
     blocked = ["onnx", "onnxruntime", "onnxscript", "skl2onnx", "skops"]
     code = f"import sys; sys.modules.update(dict.fromkeys({blocked!r})); import sklearn_ae"
     subprocess.run([sys.executable, "-c", code], capture_output=True, check=True)
+
+
+def test_the_supervised_estimators_export_their_whole_network():
+    X, y = _classification_data(0)
+    ae = make_estimator(AutoencoderTransformer, n_components=3)
+    clf = AutoencoderClassifier(ae, max_epochs=2, random_state=0).fit(X, y)
+    (proba,) = _run(clf.to_onnx(), {"X": X.astype(np.float32)})
+    assert_allclose(proba, clf.predict_proba(X), rtol=0, atol=1e-5)
+    target = X[:, 0] * 100.0 + 7.0
+    reg = AutoencoderRegressor(ae, max_epochs=2, random_state=0).fit(X, target)
+    (predictions,) = _run(reg.to_onnx(), {"X": X.astype(np.float32)})
+    assert predictions.shape == (len(X), 1)
+    assert_allclose(predictions[:, 0], reg.predict(X), rtol=1e-5, atol=1e-3)
