@@ -15,7 +15,6 @@ import numpy as np
 import torch
 from skorch.history import History
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
@@ -29,6 +28,9 @@ from ._data import (
     Scaler,
     TensorBatches,
     column_stats,
+    is_fraction,
+    mean_std_from_sums,
+    start_pca,
     training_data,
     validation_indices,
     value_range,
@@ -344,7 +346,10 @@ class _BaseAutoencoder(
     """
 
     _parameter_constraints = {
-        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "n_components": [
+            Interval(Integral, 1, None, closed="left"),
+            Interval(Real, 0, 1, closed="neither"),
+        ],
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left"), None],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "init": [StrOptions({"pca", "random"})],
@@ -373,6 +378,7 @@ class _BaseAutoencoder(
         "precision": [StrOptions({"float32", "bfloat16", "float16", "auto"})],
         "compile": ["boolean"],
         "data_parallel": ["boolean"],
+        "whiten": ["boolean"],
     }
 
     # without a penalty, codes at least as wide as the input can copy it; members whose
@@ -412,6 +418,7 @@ class _BaseAutoencoder(
         precision="auto",
         compile=False,
         data_parallel=False,
+        whiten=False,
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -442,6 +449,7 @@ class _BaseAutoencoder(
         self.precision = precision
         self.compile = compile
         self.data_parallel = data_parallel
+        self.whiten = whiten
 
     # ------------------------------------------------------------------ hooks
     _net_class = AutoencoderNet
@@ -487,7 +495,7 @@ class _BaseAutoencoder(
         shapes only."""
         return build_network(
             self.n_features_in_,
-            self.n_components,
+            self.n_components_,
             self.hidden_layer_sizes_,
             self.activation,
             image_shape=self.image_shape_ if self.architecture == "conv" else None,
@@ -497,15 +505,20 @@ class _BaseAutoencoder(
             **self._network_options(),
         )
 
-    def _build_module(self, Xs, seed):
-        """The network for scaled training data ``Xs``, initialised from ``seed``, with its
-        PCA start if asked."""
+    def _start_pca(self, Xs):
+        """PCA of the scaled start rows ``Xs``: the PCA start's, and what a fractional
+        ``n_components`` counts on; None where neither is asked for."""
+        if is_fraction(self.n_components):
+            return start_pca(Xs, self.n_components)
+        if self.init == "pca":
+            return start_pca(Xs, min(self.n_components, *Xs.shape))
+        return None
+
+    def _build_module(self, pca, seed):
+        """The network of the fitted sizes, initialised from ``seed``, with the PCA start
+        (``pca``) written into it if asked."""
         module = self._network(torch.Generator().manual_seed(seed))
         if self.init == "pca":
-            n_pca = min(self.n_components, Xs.shape[1], Xs.shape[0])
-            with np.errstate(invalid="ignore", divide="ignore"):
-                # constant data: PCA's explained_variance_ratio_ divides 0 by 0, harmlessly
-                pca = PCA(n_components=n_pca, svd_solver="auto", random_state=0).fit(Xs)
             self._write_start(module, pca)
         return module
 
@@ -525,16 +538,16 @@ class _BaseAutoencoder(
 
     # ------------------------------------------------------------ validation
     def _setup(self, X, partial=False):
-        """Resolve parameters and the data's scaling: everything a fresh fit starts from.
-        (A first partial_fit chunk is not the data: the default widths do not shrink to
-        its rows.)"""
+        """Resolve parameters and the data's scaling: everything a fresh fit starts from
+        but the sizes (:meth:`_resolve_sizes`)."""
         n_features = X.shape[1]
         self.device_ = resolve_device(self.device, self._local_rank())
         self._check_n_components(n_features)
-        self.n_components_ = int(self.n_components)
         self.image_shape_ = self._check_image_shape(n_features)
-        self.hidden_layer_sizes_ = self._check_hidden_layer_sizes(
-            n_features, None if partial else X.shape[0])
+        self.hidden_layer_sizes_ = (  # the default needs n_components_: _resolve_sizes
+            None if self.hidden_layer_sizes is None
+            else check_layer_sizes(self.hidden_layer_sizes, "hidden_layer_sizes")
+        )
         self._resolve_training_params()
         self.data_min_, self.data_max_, self.mean_, rms = column_stats(X)
         self._check_value_range(X, (self.data_min_, self.data_max_))
@@ -583,12 +596,17 @@ class _BaseAutoencoder(
         """What training reads from the parameters and the fitted scaling (``scale_``),
         resolved at every fit after it (members add theirs)."""
 
-    def _check_hidden_layer_sizes(self, n_features, n_samples=None):
-        if self.hidden_layer_sizes is None:
+    def _resolve_sizes(self, n_samples, pca):
+        """``n_components_`` (a fraction counted on ``pca``) and ``hidden_layer_sizes_``.
+        (A first partial_fit chunk, ``n_samples=None``, is not the data: the default
+        widths do not shrink to its rows.)"""
+        self.n_components_ = (
+            int(pca.n_components_) if is_fraction(self.n_components) else int(self.n_components)
+        )
+        if self.hidden_layer_sizes_ is None:
             conv_shape = self.image_shape_ if self.architecture == "conv" else None
-            return default_hidden_layer_sizes(n_features, self.n_components, conv_shape,
-                                              n_samples)
-        return check_layer_sizes(self.hidden_layer_sizes, "hidden_layer_sizes")
+            self.hidden_layer_sizes_ = default_hidden_layer_sizes(
+                self.n_features_in_, self.n_components_, conv_shape, n_samples)
 
     def _check_image_shape(self, n_features):
         """``image_shape`` in torch order ``(C, H, W)``, checked against the data; or None."""
@@ -616,6 +634,7 @@ class _BaseAutoencoder(
         if (
             self._overcomplete_needs_penalty
             and self.sparsity is None
+            and not is_fraction(self.n_components)
             and self.n_components > n_features
         ):
             raise ValueError(
@@ -751,8 +770,10 @@ class _BaseAutoencoder(
             self._resolve_auto_precision(self.net_.module_, n_train)
             self._configure_net(split, train_seed, steps)
         else:
+            pca = self._start_pca(data.start_rows(init_seed))
+            self._resolve_sizes(None if partial else X.shape[0], pca)
             with oom_advice(self._setup_oom_advice(self._network(device="meta"))):
-                module = self._build_module(data.start_rows(init_seed), init_seed)
+                module = self._build_module(pca, init_seed)
             self._resolve_auto_precision(module, n_train)
             self._initialize_net(module, split, train_seed, steps)
         self._train(data, epochs=1 if partial else None)
@@ -813,16 +834,19 @@ class _BaseAutoencoder(
 
     def _record_explained_variance(self, data, split):
         """Fraction of variance reconstructed on the training and the validation rows,
-        comparable with PCA's ``explained_variance_ratio_.sum()``."""
+        comparable with PCA's ``explained_variance_ratio_.sum()``, and the codes' mean and
+        standard deviation on the training rows (what ``whiten`` divides by)."""
         train, valid = (data, None) if split is None else split(data)
-        self.train_explained_variance_ratio_ = self._explained_variance(train)
+        self.train_explained_variance_ratio_, code_sums = self._explained_variance(train)
+        self.code_mean_, self.code_std_ = mean_std_from_sums(*code_sums, len(train))
         self.validation_explained_variance_ratio_ = (
-            None if valid is None else self._explained_variance(valid)
+            None if valid is None else self._explained_variance(valid)[0]
         )
 
     def _explained_variance(self, dataset):
         """``1 - residual SS / total SS around mean_`` of the training tensors, one inference
-        pass on the device in the net's own target space.
+        pass on the device in the net's own target space; and the sums of the codes and of
+        their squares (float64, per unit).
 
         It runs at the end of every fit, so it reuses the tensors training sliced its batches
         from (no rescaling, no float64 copy of the data). With ``loss="mse"`` the targets are
@@ -834,15 +858,19 @@ class _BaseAutoencoder(
         module.eval()
         bce = self.loss == "bce"
         centre = torch.as_tensor(self.mean_, dtype=torch.float32, device=self.device_)
-        residual = total = 0.0
+        residual = total = code_sum = code_squares = 0.0
         with oom_advice(self._inference_oom_advice()), torch.inference_mode():
             for x, target in TensorBatches(dataset, int(self.inference_batch_size), False):
-                out = module(x)[0].float()
-                recon = torch.sigmoid(out) if bce else out
+                out, codes = module(x)[:2]  # the VAE's second output is the posterior mean
+                recon = torch.sigmoid(out.float()) if bce else out.float()
                 deviation = target - centre if bce else target
                 residual += float(torch.sum(torch.square(target - recon), dtype=torch.float64))
                 total += float(torch.sum(torch.square(deviation), dtype=torch.float64))
-        return _ratio(residual, total)
+                codes = codes.double()
+                code_sum = code_sum + codes.sum(dim=0)
+                code_squares = code_squares + torch.square(codes).sum(dim=0)
+        sums = [np.asarray(torch.as_tensor(t).cpu()) for t in (code_sum, code_squares)]
+        return _ratio(residual, total), sums
 
     # ------------------------------------------------------------ inference
     def _map_batches(self, A, fn, row_shape, dtype=np.float32, scale=True):
@@ -929,8 +957,11 @@ dtype float32
                 "set_output(transform=...) cannot wrap without computing it; use "
                 "set_output(transform='default') (or dask.dataframe.from_dask_array)."
             )
+        shift, scale = self._code_map()
         return self._map_batches(
-            X, lambda m, x, rows: m.encode(x).float().cpu().numpy(), (self.n_components_,)
+            X,
+            lambda m, x, rows: ((m.encode(x).float() - shift) / scale).cpu().numpy(),
+            (self.n_components_,),
         )
 
     def inverse_transform(self, X):
@@ -957,11 +988,24 @@ dtype float32
                 f"X has {Z.shape[1]} features, but inverse_transform expects codes with "
                 f"n_components_={self.n_components_} features."
             )
+        shift, scale = self._code_map()
         return self._map_batches(
             Z,
-            lambda m, z, rows: self._decode_output(m.decode(z).float().cpu().numpy()),
+            lambda m, z, rows: self._decode_output(
+                m.decode(z * scale + shift).float().cpu().numpy()),
             (self.n_features_in_,),
             scale=False,
+        )
+
+    def _code_map(self):
+        """``(shift, scale)``, float32 tensors on the device: :meth:`transform` gives the
+        network's codes minus ``shift`` divided by ``scale`` (``whiten``; 0 and 1 without
+        it)."""
+        k = self.n_components_
+        shift, scale = (self.code_mean_, self.code_std_) if self.whiten else (0.0, 1.0)
+        return tuple(
+            torch.as_tensor(np.full(k, v, dtype=np.float32), device=self.device_)
+            for v in (shift, scale)
         )
 
     def _reconstruct(self, X):
@@ -1023,7 +1067,8 @@ dtype float32
         """
         check_is_fitted(self)
         network = copy.deepcopy(self.net_.module_)
-        module = ScaledPart(network, part, self.mean_, self.scale_, self.loss == "bce")
+        module = ScaledPart(network, part, self.mean_, self.scale_, self.loss == "bce",
+                            self._code_map())
         return module.to(self.device_).eval()
 
     def to_onnx(self, part="encoder", *, opset=None):
@@ -1066,7 +1111,7 @@ dtype float32
         if part == "encoder":
             n_inputs, names = self.n_features_in_, ("X", "codes")
         else:
-            n_inputs, names = self.n_components, ("codes", "X_decoded")
+            n_inputs, names = self.n_components_, ("codes", "X_decoded")
         return onnx_model(self.to_torch(part).cpu(), n_inputs, *names, opset=opset)
 
     def code_activations(self, X):

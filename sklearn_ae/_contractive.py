@@ -42,9 +42,12 @@ class ContractiveAutoencoder(_BaseAutoencoder):
 
     Parameters
     ----------
-    n_components : int, default=2
+    n_components : int or float, default=2
         Size of the code. May exceed ``n_features`` (over-complete codes, as in Rifai et
         al.): the contraction penalty keeps such codes from copying the input.
+        A float between 0 and 1, as in :class:`~sklearn.decomposition.PCA`: the fewest
+        codes whose PCA start explains at least that fraction of the training data's
+        variance (the number chosen is ``n_components_``).
     contraction_weight : float, default=0.01
         Weight of the contraction penalty: the mean over training inputs of the squared
         Frobenius norm of the encoder's Jacobian ``d code / d x``, codes and inputs in
@@ -190,12 +193,25 @@ default="adamw"
         means GPU ``LOCAL_RANK``. Every rank must get data of the same shape (a
         ``ValueError`` otherwise); only rank 0 prints, and only rank 0 should save the
         model.
+    whiten : bool, default=False
+        As in :class:`~sklearn.decomposition.PCA`: :meth:`transform` returns each code unit
+        centred and divided by its standard deviation on the training rows
+        (``code_mean_``, ``code_std_``), so that distance-based steps after the reducer
+        (k-nearest neighbours, SVMs, k-means) see axes of comparable spread;
+        :meth:`inverse_transform` undoes it. Unlike PCA's, the codes of a trained network
+        may stay correlated: whitening rescales them, it does not rotate them.
 
     Attributes
     ----------
     n_components_ : int
         Number of code units (``n_components`` as fitted), as in
         :class:`~sklearn.decomposition.PCA`.
+    code_mean_ : ndarray of shape (n_components_,)
+        Mean of each code unit over the training rows (before whitening); after
+        :meth:`partial_fit`, over its last chunk.
+    code_std_ : ndarray of shape (n_components_,)
+        Standard deviation of each code unit over the same rows (1 for a constant
+        unit); ``whiten=True`` divides the codes by it.
     n_samples_ : int
         Number of rows of the training data (validation rows included); after
         :meth:`partial_fit`, all rows seen so far. Absent on models loaded from files
@@ -310,6 +326,7 @@ default="adamw"
         precision="auto",
         compile=False,
         data_parallel=False,
+        whiten=False,
     ):
         super().__init__(
             n_components,
@@ -341,6 +358,7 @@ default="adamw"
             precision=precision,
             compile=compile,
             data_parallel=data_parallel,
+            whiten=whiten,
         )
         self.contraction_weight = contraction_weight
 

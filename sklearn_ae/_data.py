@@ -7,6 +7,7 @@ import mmap
 
 import numpy as np
 import torch
+from sklearn.decomposition import PCA
 
 # float64 work space per chunk of rows (column statistics, scaling): small enough to stay
 # in cache and spare page faults, large enough to amortise the per-chunk calls
@@ -375,6 +376,16 @@ def column_mean_std(Y):
     return Z.mean(axis=0) * unit, Z.std(axis=0) * unit
 
 
+def mean_std_from_sums(total, squares, n):
+    """Per-column mean and standard deviation from the float64 column sums of ``n`` rows
+    and of their squares; 1 for columns constant up to float32 rounding (relative spread
+    below 1e-5), which whitening would otherwise blow up."""
+    mean = total / n
+    rms = np.sqrt(squares / n)
+    std = np.sqrt(np.maximum(squares / n - np.square(mean), 0.0))
+    return mean, np.where(std > 1e-5 * rms, std, 1.0)
+
+
 def is_memmap(X):
     """Whether ``X`` (or an array it views) is backed by a memory-mapped file."""
     while X is not None:
@@ -419,6 +430,19 @@ class Scaler:
             rows = X[start : start + step] if order is None else X[order[start : start + step]]
             out[start : start + len(rows)] = self(rows) if scale else rows
         return out
+
+
+def is_fraction(n_components):
+    """Whether a (validated) ``n_components`` asks for a fraction of the variance."""
+    return 0 < n_components < 1
+
+
+def start_pca(Xs, n_components):
+    """PCA of the scaled start rows ``Xs``: ``n_components`` axes, or, for a fraction, the
+    fewest that explain at least that fraction of their variance."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # constant data: PCA's explained_variance_ratio_ divides 0 by 0, harmlessly
+        return PCA(n_components=n_components, svd_solver="auto", random_state=0).fit(Xs)
 
 
 def validation_indices(n_samples, fraction, rng):

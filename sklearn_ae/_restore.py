@@ -114,6 +114,8 @@ FITTED_ATTRIBUTES = {
     "n_features_in_": integer(1),
     "n_components_": integer(1),
     "n_samples_": integer(1),
+    "code_mean_": float_array("n_components_", finite=True),
+    "code_std_": float_array("n_components_", finite=True),
     "feature_names_in_": _names,
     "device_": _device,
     "precision_": _precision,
@@ -133,8 +135,10 @@ FITTED_ATTRIBUTES = {
 }
 
 # set only by some fits (feature names: only for data that have them), or absent from files
-# written by 0.1.0 (n_components_ is then the parameter's; n_samples_ stays unknown)
-OPTIONAL_ATTRIBUTES = frozenset({"feature_names_in_", "n_components_", "n_samples_"})
+# written by 0.1.0 (n_components_ is then the parameter's; n_samples_ stays unknown) or
+# before whitening (code_mean_, code_std_: those models cannot whiten)
+OPTIONAL_ATTRIBUTES = frozenset(
+    {"feature_names_in_", "n_components_", "n_samples_", "code_mean_", "code_std_"})
 
 
 def check_fitted_attributes(attributes, checks):

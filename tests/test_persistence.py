@@ -712,7 +712,7 @@ def no_real_build_of_large_networks(monkeypatch):
     "entry, values",
     [
         ("attributes", {"hidden_layer_sizes_": _tuple(10**7, 32)}),
-        ("params", {"n_components": 10**8}),
+        ("attributes", {"n_components_": 10**8}),  # the network's code width
         ("attributes", {"hidden_layer_sizes_": _tuple(*[16] * 100_000)}),
     ],
     ids=["wide-layers", "wide-code", "many-layers"],

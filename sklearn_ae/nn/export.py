@@ -13,10 +13,11 @@ from torch import nn
 class ScaledPart(nn.Module):
     """The encoder or the decoder of ``network`` working in the data's own units.
 
-    ``part="encoder"``: ``network.encode((x - mean) / scale)``, the codes of rows ``x``.
-    ``part="decoder"``: ``network.decode(z)`` mapped back to the data's units: through the
-    sigmoid when ``sigmoid_output`` (Bernoulli / BCE decoders output logits), otherwise
-    ``* scale + mean``.
+    ``part="encoder"``: ``network.encode((x - mean) / scale)``, the codes of rows ``x``
+    (minus ``code_shift``, divided by ``code_scale``).
+    ``part="decoder"``: ``network.decode(z * code_scale + code_shift)`` mapped back to the
+    data's units: through the sigmoid when ``sigmoid_output`` (Bernoulli / BCE decoders
+    output logits), otherwise ``* scale + mean``.
 
     Parameters
     ----------
@@ -30,9 +31,11 @@ class ScaledPart(nn.Module):
         The one global scale the data were divided by.
     sigmoid_output : bool
         Whether the decoder outputs logits of values in [0, 1].
+    code_map : pair of array-like of shape (n_components,) or None
+        ``(code_shift, code_scale)``, the codes' whitening; None for none.
     """
 
-    def __init__(self, network, part, mean, scale, sigmoid_output=False):
+    def __init__(self, network, part, mean, scale, sigmoid_output=False, code_map=None):
         super().__init__()
         if part not in ("encoder", "decoder"):
             raise ValueError(f"part must be 'encoder' or 'decoder'; got {part!r}.")
@@ -41,11 +44,15 @@ class ScaledPart(nn.Module):
         self.sigmoid_output = bool(sigmoid_output)
         self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32).clone())
         self.register_buffer("scale", torch.tensor(float(scale), dtype=torch.float32))
+        shift, code_scale = (0.0, 1.0) if code_map is None else code_map
+        for name, value in (("code_shift", shift), ("code_scale", code_scale)):
+            self.register_buffer(name, torch.as_tensor(value, dtype=torch.float32).clone())
 
     def forward(self, x):
         if self.part == "encoder":
-            return self.network.encode((x - self.mean) / self.scale)
-        out = self.network.decode(x)
+            codes = self.network.encode((x - self.mean) / self.scale)
+            return (codes - self.code_shift) / self.code_scale
+        out = self.network.decode(x * self.code_scale + self.code_shift)
         if self.sigmoid_output:
             return torch.sigmoid(out)
         return out * self.scale + self.mean
