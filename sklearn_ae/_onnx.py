@@ -60,7 +60,7 @@ def _shape(operator):
     check_input_and_output_types(operator, good_input_types=[FloatTensorType, DoubleTensorType])
     n_rows = operator.inputs[0].get_first_dimension()
     out_type = type(operator.inputs[0].type)
-    operator.outputs[0].type = out_type([n_rows, operator.raw_operator.n_components])
+    operator.outputs[0].type = out_type([n_rows, operator.raw_operator.n_components_])
 
 
 def _convert(scope, operator, container):

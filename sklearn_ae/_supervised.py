@@ -442,7 +442,7 @@ class _BaseSupervised(
         """Codes of the (validated) rows ``X`` from the autoencoder's encoder, float32."""
         ae = self.autoencoder_
         return ae._map_batches(
-            X, lambda m, x, rows: m.encode(x).float().cpu().numpy(), (ae.n_components,)
+            X, lambda m, x, rows: m.encode(x).float().cpu().numpy(), (ae.n_components_,)
         )
 
     def _build_module(self, X, targets, train_idx, seed):
@@ -470,7 +470,7 @@ class _BaseSupervised(
     def _head(self, generator=None, device="cpu"):
         """The untrained head of the fitted sizes (see :func:`~sklearn_ae.nn.build_head`)."""
         return build_head(
-            self.autoencoder_.n_components, self.head_hidden_layer_sizes_, self._n_outputs(),
+            self.autoencoder_.n_components_, self.head_hidden_layer_sizes_, self._n_outputs(),
             self.head_activation, generator=generator, device=device,
         )
 
@@ -643,7 +643,7 @@ class _BaseSupervised(
     # --------------------------------------------------------------- sklearn
     @property
     def _n_features_out(self):
-        return self.autoencoder_.n_components
+        return self.autoencoder_.n_components_
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "net_")
