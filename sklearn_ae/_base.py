@@ -28,6 +28,8 @@ from ._data import (
     Scaler,
     TensorBatches,
     column_stats,
+    dense,
+    dense_batch_rows,
     is_fraction,
     mean_std_from_sums,
     start_pca,
@@ -652,7 +654,7 @@ class _BaseAutoencoder(
             X = check_dask_array(X, known_rows=False)
             validate_data(self, X, reset=False, skip_check_array=True)
             return X
-        X = validate_data(self, X, reset=False, dtype=INPUT_DTYPES)
+        X = validate_data(self, X, reset=False, dtype=INPUT_DTYPES, accept_sparse="csr")
         self._check_bce_range(X)
         return X
 
@@ -661,7 +663,7 @@ class _BaseAutoencoder(
         :class:`~sklearn_ae._data.BlockRows` (checked block by block as they are read)."""
         if not is_dask_collection(X):
             return validate_data(
-                self, X, reset=reset, dtype=INPUT_DTYPES,
+                self, X, reset=reset, dtype=INPUT_DTYPES, accept_sparse="csr",
                 ensure_min_samples=min_samples,
             )
         X = block_rows(check_dask_array(X))
@@ -860,7 +862,8 @@ class _BaseAutoencoder(
         centre = torch.as_tensor(self.mean_, dtype=torch.float32, device=self.device_)
         residual = total = code_sum = code_squares = 0.0
         with oom_advice(self._inference_oom_advice()), torch.inference_mode():
-            for x, target in TensorBatches(dataset, int(self.inference_batch_size), False):
+            step = dense_batch_rows(dataset, int(self.inference_batch_size))
+            for x, target in TensorBatches(dataset, step, False):
                 out, codes = module(x)[:2]  # the VAE's second output is the posterior mean
                 recon = torch.sigmoid(out.float()) if bce else out.float()
                 deviation = target - centre if bce else target
@@ -895,13 +898,13 @@ class _BaseAutoencoder(
             return map_row_blocks(A, map_block, row_shape, dtype)
         module = self.net_.module_
         module.eval()
-        n, step = A.shape[0], int(self.inference_batch_size)
+        n, step = A.shape[0], dense_batch_rows(A, int(self.inference_batch_size))
         out = np.empty((n, *row_shape), dtype=dtype)
         scaler = Scaler(self.mean_, self.scale_)
         with oom_advice(self._inference_oom_advice()):
             with torch.inference_mode():
                 for start in range(0, n, step):
-                    rows = A[start : start + step]
+                    rows = dense(A[start : start + step])
                     if scale:
                         x = scaler(rows)
                     else:
@@ -1273,6 +1276,7 @@ dtype float32
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float32"]
         tags.input_tags.allow_nan = False
+        tags.input_tags.sparse = True  # CSR / CSC, densified one batch at a time
         return tags
 
 

@@ -6,6 +6,7 @@ split. Nothing here knows about estimators or networks."""
 import mmap
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.decomposition import PCA
 
@@ -15,6 +16,14 @@ STATS_CHUNK_BYTES = 2 * 2**20
 
 # a memmap is not loaded whole: its PCA start comes from this many random rows
 STREAMING_START_ROWS = 20_000
+
+# a sparse matrix is densified one batch at a time; at inference (where batches are large)
+# a batch is cut to stay within this many bytes of float64 rows
+SPARSE_BATCH_BYTES = 64 * 2**20
+
+# the PCA start of sparse rows of up to this many features comes from their covariance
+# matrix (exact, any number of components, fractions included); wider, from ARPACK
+SPARSE_EIGH_FEATURES = 4096
 
 
 class TensorData:
@@ -71,7 +80,7 @@ class ArrayData:
     def __init__(self, array, scale, indices=None, device="cpu", raw_targets=False):
         self.array = array
         self.scale = scale
-        self.indices = np.arange(len(array)) if indices is None else np.asarray(indices)
+        self.indices = np.arange(array.shape[0]) if indices is None else np.asarray(indices)
         self.device = device
         self.raw_targets = raw_targets
 
@@ -87,7 +96,7 @@ class ArrayData:
         """Inputs and targets of the rows at ``positions`` (into this dataset) as tensors."""
         # sorted reads are sequential in the file; the order within a batch does not
         # matter to a mean loss
-        return self._tensors(np.asarray(self.array[np.sort(self.indices[positions])]))
+        return self._tensors(dense(self.array[np.sort(self.indices[positions])]))
 
     def _tensors(self, raw):
         """Inputs and targets of the raw rows ``raw`` as tensors on the device."""
@@ -113,6 +122,16 @@ class ArrayData:
     def load(self):
         """All rows as an in-memory :class:`TensorData`."""
         return TensorData(*self.rows(np.arange(len(self))))
+
+
+class SparseData(ArrayData):
+    """An :class:`ArrayData` over a CSR matrix: each batch is densified on its own, never
+    the whole matrix. The PCA start sees its sampled rows sparse and uncentred, divided by
+    the global scale: scikit-learn's PCA centres sparse data implicitly."""
+
+    def start_rows(self, seed):
+        rows = sample_rows(self.array, STREAMING_START_ROWS, seed)
+        return rows.astype(np.float64) / self.scale.scale
 
 
 class BlockData(ArrayData):
@@ -332,7 +351,10 @@ def _chunks(X):
 
 
 def value_range(X):
-    """Smallest and largest value of ``X``, read chunk by chunk."""
+    """Smallest and largest value of ``X``, read chunk by chunk (a sparse matrix's implicit
+    zeros count)."""
+    if sp.issparse(X):
+        return float(X.min()), float(X.max())
     lo, hi = np.inf, -np.inf
     for chunk in _chunks(X):
         lo, hi = min(lo, chunk.min()), max(hi, chunk.max())
@@ -351,7 +373,10 @@ def column_stats(X):
     Two passes over row chunks. The squares are taken of deviations divided by the data's
     range, so they neither overflow for values near the float64 limit nor underflow for
     values near zero (1e-170), and the RMS is exact to float64 precision at any scale.
+    A sparse matrix is never densified (:func:`_sparse_column_stats`).
     """
+    if sp.issparse(X):
+        return _sparse_column_stats(X)
     n, n_features = X.shape
     total = np.zeros(n_features)
     lo, hi = np.inf, -np.inf
@@ -364,6 +389,21 @@ def column_stats(X):
         return float(lo), float(hi), mean, 0.0 if spread == 0 else float(spread)
     squares = sum(float(np.sum(np.square((chunk - mean) / spread))) for chunk in _chunks(X))
     return float(lo), float(hi), mean, float(spread * np.sqrt(squares / (n * n_features)))
+
+
+def _sparse_column_stats(X):
+    """:func:`column_stats` of a sparse matrix from its stored values: the squared
+    deviations around the mean are the squares minus the mean's share, each divided by the
+    range squared as in the dense case."""
+    n, n_features = X.shape
+    lo, hi = value_range(X)
+    mean = np.asarray(X.sum(axis=0, dtype=np.float64)).ravel() / n
+    spread = hi - lo
+    if not spread > 0 or not np.isfinite(spread):
+        return lo, hi, mean, 0.0 if spread == 0 else float(spread)
+    Y = X.astype(np.float64) / spread
+    squares = float(Y.multiply(Y).sum()) - n * float(np.sum(np.square(mean / spread)))
+    return lo, hi, mean, float(spread * np.sqrt(max(squares, 0.0) / (n * n_features)))
 
 
 def column_mean_std(Y):
@@ -396,11 +436,27 @@ def is_memmap(X):
 
 
 def sample_rows(X, n_rows, seed):
-    """Up to ``n_rows`` random rows of ``X`` (in file order, read without a full copy)."""
+    """Up to ``n_rows`` random rows of ``X`` (in file order, read without a full copy; a
+    sparse matrix's stay sparse)."""
+    keep = (lambda rows: rows) if sp.issparse(X) else np.asarray
     if X.shape[0] <= n_rows:
-        return np.asarray(X)
+        return keep(X)
     rows = np.sort(np.random.RandomState(seed).choice(X.shape[0], n_rows, replace=False))
-    return np.asarray(X[rows])
+    return keep(X[rows])
+
+
+def dense(rows):
+    """``rows`` as a numpy array: a sparse matrix's (one batch of it) densified."""
+    return rows.toarray() if sp.issparse(rows) else np.asarray(rows)
+
+
+def dense_batch_rows(data, batch_size):
+    """``batch_size``, or fewer for sparse ``data`` (a matrix or a :class:`SparseData`),
+    so that an inference batch densified in float64 stays within ``SPARSE_BATCH_BYTES``."""
+    array = getattr(data, "array", data)
+    if not sp.issparse(array):
+        return batch_size
+    return max(1, min(batch_size, SPARSE_BATCH_BYTES // (8 * array.shape[1])))
 
 
 class Scaler:
@@ -415,6 +471,7 @@ class Scaler:
         self.scale = scale
 
     def __call__(self, X):
+        X = dense(X)
         with np.errstate(over="ignore"):
             # values beyond float32 become inf here and are refused where they surface
             scaled = ((X - self.mean) / self.scale).astype(np.float32, copy=False)
@@ -439,10 +496,22 @@ def is_fraction(n_components):
 
 def start_pca(Xs, n_components):
     """PCA of the scaled start rows ``Xs``: ``n_components`` axes, or, for a fraction, the
-    fewest that explain at least that fraction of their variance."""
+    fewest that explain at least that fraction of their variance. Sparse rows are centred
+    implicitly (by scikit-learn's PCA), never densified."""
+    solver = "auto"
+    if sp.issparse(Xs):
+        solver = "covariance_eigh" if Xs.shape[1] <= SPARSE_EIGH_FEATURES else "arpack"
+    if solver == "arpack":
+        if is_fraction(n_components):
+            raise ValueError(
+                f"n_components={n_components} (a fraction of the variance) needs the whole "
+                f"spectrum, which sparse X with {Xs.shape[1]} features (over "
+                f"{SPARSE_EIGH_FEATURES}) does not give cheaply; pass an integer."
+            )
+        n_components = min(n_components, min(Xs.shape) - 1)  # ARPACK's limit
     with np.errstate(invalid="ignore", divide="ignore"):
         # constant data: PCA's explained_variance_ratio_ divides 0 by 0, harmlessly
-        return PCA(n_components=n_components, svd_solver="auto", random_state=0).fit(Xs)
+        return PCA(n_components=n_components, svd_solver=solver, random_state=0).fit(Xs)
 
 
 def validation_indices(n_samples, fraction, rng):
@@ -459,15 +528,17 @@ def validation_indices(n_samples, fraction, rng):
 def training_data(X, scaler, device, raw_targets, valid_idx=None, stream=True):
     """The dataset a net trains on and its ``train_split``.
 
-    A memmap (with ``stream``) is read, scaled and moved one batch at a time
-    (:class:`ArrayData`, split by :class:`IndexSplit`), :class:`BlockRows` (a Dask array)
+    A memmap (with ``stream``) or a sparse matrix (always) is read, scaled and moved one
+    batch at a time (:class:`ArrayData`, :class:`SparseData`, split by
+    :class:`IndexSplit`), :class:`BlockRows` (a Dask array)
     one block at a time (:class:`BlockData`, always); other data become one float32 tensor
     on ``device``, with the validation rows placed last so that :class:`TailSplit` splits
     it into two views.
     ``raw_targets``: the targets are the unscaled rows (``loss="bce"``).
     """
-    if isinstance(X, BlockRows) or (stream and is_memmap(X)):
-        kind = BlockData if isinstance(X, BlockRows) else ArrayData
+    if isinstance(X, BlockRows) or sp.issparse(X) or (stream and is_memmap(X)):
+        kind = (BlockData if isinstance(X, BlockRows)
+                else SparseData if sp.issparse(X) else ArrayData)
         data = kind(X, scaler, device=device, raw_targets=raw_targets)
         return data, None if valid_idx is None else IndexSplit(valid_idx)
     order = None
