@@ -511,7 +511,9 @@ def start_pca(Xs, n_components):
         n_components = min(n_components, min(Xs.shape) - 1)  # ARPACK's limit
     with np.errstate(invalid="ignore", divide="ignore"):
         # constant data: PCA's explained_variance_ratio_ divides 0 by 0, harmlessly
-        return PCA(n_components=n_components, svd_solver=solver, random_state=0).fit(Xs)
+        pca = PCA(n_components=n_components, svd_solver=solver, random_state=0).fit(Xs)
+    pca.components_ = np.ascontiguousarray(pca.components_)  # ARPACK's are reversed views
+    return pca
 
 
 def validation_indices(n_samples, fraction, rng):

@@ -56,6 +56,10 @@ def test_wide_sparse_rows_take_arpack_and_refuse_a_fraction(monkeypatch):
     assert pca.n_components_ == 59
     with pytest.raises(ValueError, match=r"n_components=0.5 .*60 features.*integer"):
         start_pca(X, 0.5)
+    est = make_estimator(AutoencoderTransformer, n_components=5).fit(X)
+    assert est.n_components_ == 5 and np.isfinite(est.transform(X)).all()
+    with pytest.raises(ValueError, match=r"n_components=0.5 .*integer"):
+        make_estimator(AutoencoderTransformer, n_components=0.5).fit(X)
 
 
 def _sparse_and_dense_fits(Estimator):
