@@ -316,6 +316,14 @@ class _NetTrainer:
         parameters = inspect.signature(cls.__init__).parameters.values()
         return {p.name: p.default for p in parameters if p.default is not p.empty}
 
+    def onnx_shape_calculator(self):
+        """skl2onnx's hook (consulted before its registry): its own shape inference,
+        failing with a message that names :func:`sklearn_ae.register_skl2onnx` when no
+        converter is registered."""
+        from ._onnx import shape_calculator  # skl2onnx is imported only when it calls
+
+        return shape_calculator
+
     def _fit_precision_to_device(self):
         """After loading onto another device: a precision it cannot train in falls back."""
         if "precision_" in self.__dict__:

@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import ESTIMATORS, make_arc, make_estimator
+from conftest import ESTIMATORS, make_arc, make_estimator, make_supervised
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
@@ -105,18 +105,115 @@ def test_skl2onnx_converts_a_pipeline_with_a_member(Estimator, params):
     assert_array_equal(labels, pipe.predict(X_test))
 
 
-def test_the_classifier_gets_no_transformer_converter():
-    # its output is predictions, not codes: converting it must fail, not export the encoder
-    skl2onnx = pytest.importorskip("skl2onnx")
+def _proba_matrix(outputs, zipmap, classes):
+    """The probabilities skl2onnx's ``zipmap`` option gives, as a (n, n_classes) matrix."""
+    if zipmap is False:
+        return outputs[1]
+    if zipmap == "columns":  # one output per class
+        return np.column_stack(outputs[1:])
+    return np.array([[row[c] for c in classes] for row in outputs[1]])  # dicts by class
+
+
+def _three_class_strings(X):
+    return np.array(["cat", "dog", "eel"])[np.digitize(X[:, :18].mean(axis=1), [0.48, 0.52])]
+
+
+# each factor both ways at least once, without the whole product (every conversion
+# runs PyTorch's exporter, about 1.5 s)
+CLASSIFIER_CASES = [
+    # in a pipeline, labels, options, input dtype
+    (False, "int", {"zipmap": True}, np.float32),
+    (False, "str", {"zipmap": False}, np.float64),
+    (True, "str", {"zipmap": True}, np.float32),
+    (True, "int", {"zipmap": False}, np.float64),
+    (True, "int", {"zipmap": "columns"}, np.float64),
+]
+
+
+@pytest.mark.parametrize("in_pipeline, labels, options, dtype", CLASSIFIER_CASES)
+def test_skl2onnx_converts_the_classifier_as_its_own_classifiers(
+    in_pipeline, labels, options, dtype
+):
+    X, y = _classification_data(0)
+    # integer classes that are not the class indices: the labels must be classes_
+    y = _three_class_strings(X) if labels == "str" else y * 4 + 3
+    clf = make_supervised(AutoencoderClassifier)
+    model = make_pipeline(StandardScaler(), clf) if in_pipeline else clf
+    model.fit(X.astype(dtype), y)
+    register_skl2onnx()
+    onx = skl2onnx.to_onnx(model, X[:1].astype(dtype), options=options)
+
+    X_test = _classification_data(1)[0].astype(dtype)  # held-out rows
+    outputs = _run(onx, {"X": X_test})
+    assert outputs[0].dtype == (object if labels == "str" else np.int64)
+    assert_array_equal(outputs[0], model.predict(X_test))
+    proba = _proba_matrix(outputs, options["zipmap"], clf.classes_)
+    assert_allclose(proba, model.predict_proba(X_test), rtol=0, atol=1e-5)
+    if options["zipmap"] is False:  # the matrix in the input's type, as skl2onnx's own
+        assert proba.dtype == dtype
+
+
+def test_skl2onnx_nocl_option_gives_class_indices():
+    X, _ = _classification_data(0)
+    clf = make_supervised(AutoencoderClassifier).fit(X, _three_class_strings(X))
+    register_skl2onnx()
+    onx = skl2onnx.to_onnx(clf, X[:1], options={"zipmap": False, "nocl": True})
+    labels, _ = _run(onx, {"X": X})
+    assert_array_equal(labels, np.searchsorted(clf.classes_, clf.predict(X)))
+
+
+def test_double_input_with_zipmap_is_refused_before_a_graph_onnxruntime_rejects():
+    # ONNX's ZipMap reads float32 only (skl2onnx's LogisticRegression builds the
+    # graph all the same, and onnxruntime refuses to load it)
+    X, y = _classification_data(0)
+    X64 = X.astype(np.float64)
+    clf = make_supervised(AutoencoderClassifier).fit(X64, y)
+    register_skl2onnx()
+    with pytest.raises(ValueError, match=r"zipmap.*False"):
+        skl2onnx.to_onnx(clf, X64[:1])
+
+
+@pytest.mark.parametrize(
+    "in_pipeline, n_targets, dtype", [(False, 1, np.float32), (True, 2, np.float64)]
+)
+def test_skl2onnx_converts_the_regressor(in_pipeline, n_targets, dtype):
+    X, _ = _classification_data(0)
+    # targets far from 0 and wide, in units unlike X's
+    y = np.column_stack([X[:, 0] * 100.0 + 7.0, X[:, 1] * -30.0 + 500.0])[:, :n_targets]
+    reg = make_supervised(AutoencoderRegressor)
+    model = make_pipeline(StandardScaler(), reg) if in_pipeline else reg
+    model.fit(X.astype(dtype), y.ravel() if n_targets == 1 else y)
+    register_skl2onnx()
+    onx = skl2onnx.to_onnx(model, X[:1].astype(dtype))
+
+    X_test = _classification_data(1)[0].astype(dtype)  # held-out rows
+    (predictions,) = _run(onx, {"X": X_test})
+    assert predictions.shape == (len(X_test), n_targets)  # (n, 1) too, as skl2onnx's
+    assert predictions.dtype == dtype
+    expected = model.predict(X_test).reshape(len(X_test), n_targets)
+    # within 1e-5 of each target's spread
+    assert_allclose((predictions - expected) / y.std(axis=0), 0, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("supervised", [False, True], ids=["transformer", "classifier"])
+def test_unregistered_member_names_register_skl2onnx(monkeypatch, supervised):
+    # as in a fresh process that never called register_skl2onnx(): skl2onnx knows no
+    # alias and no parser for the class
+    from skl2onnx._parse import sklearn_parsers_map
+    from skl2onnx._supported_operators import sklearn_operator_name_map
     from skl2onnx.common.exceptions import MissingShapeCalculator
 
-    X = make_arc(60).astype(np.float32)
-    ae = make_estimator(AutoencoderTransformer, n_components=1)
-    y = X[:, 0] > np.median(X[:, 0])
-    clf = AutoencoderClassifier(ae, max_epochs=1, random_state=0).fit(X, y)
+    X, y = _classification_data(0)
+    member = (make_supervised(AutoencoderClassifier) if supervised
+              else make_estimator(AutoencoderTransformer, n_components=3))
+    pipe = make_pipeline(StandardScaler(), member).fit(X, y)
     register_skl2onnx()
-    with pytest.raises(MissingShapeCalculator, match="AutoencoderClassifier"):
-        skl2onnx.to_onnx(clf, X[:1])
+    monkeypatch.delitem(sklearn_operator_name_map, type(member))
+    monkeypatch.delitem(sklearn_parsers_map, type(member), raising=False)
+    with pytest.raises(
+        MissingShapeCalculator, match=rf"{type(member).__name__}.*sklearn_ae\.register_skl2onnx"
+    ):
+        skl2onnx.to_onnx(pipe, X[:1])
 
 
 def test_double_input_gives_double_codes_computed_in_float32():
