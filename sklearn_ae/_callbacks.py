@@ -97,8 +97,22 @@ def train(net, data, epochs=None):
         net.partial_fit(data, epochs=epochs)
     except BaseException:
         keep_complete_epochs(net, failed=True)
+        drop_weight_copies(net)
         raise
-    return keep_complete_epochs(net, failed=False).stopped_
+    guard = keep_complete_epochs(net, failed=False)
+    drop_weight_copies(net)
+    return guard.stopped_
+
+
+def drop_weight_copies(net):
+    """Free the copies of the weights (and Adam's state) that the guard and early stopping
+    keep to go back to during training: after it they are dead weight, as large as the
+    model (three times, with the optimizer's), held as long as the estimator."""
+    callbacks = dict(net.callbacks_)
+    guard, stopper = callbacks["non_finite_guard"], callbacks.get("early_stopping")
+    guard.module_state_ = guard.optimizer_state_ = None
+    if stopper is not None:
+        stopper.start_model_weights_ = stopper.best_model_weights_ = None
 
 
 def keep_complete_epochs(net, failed):

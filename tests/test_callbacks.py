@@ -85,3 +85,32 @@ def test_an_insignificant_gain_puts_the_start_back(Estimator, monkeypatch, capsy
     stopper = dict(est.net_.callbacks_)["early_stopping"]
     if stopper.floor_p_value_ is not None:  # a trained epoch was preferred, then tested
         assert "within their noise" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("early_stopping", [True, False])
+def test_training_frees_its_weight_copies_when_it_ends(early_stopping):
+    est = make_estimator(AutoencoderTransformer, n_components=2,
+                         early_stopping=early_stopping).fit(make_arc(80))
+    callbacks = dict(est.net_.callbacks_)
+    guard = callbacks["non_finite_guard"]
+    assert guard.module_state_ is None and guard.optimizer_state_ is None
+    if early_stopping:
+        stopper = callbacks["early_stopping"]
+        assert stopper.start_model_weights_ is None and stopper.best_model_weights_ is None
+    # still warm-startable: the copies are remade when training starts (the weights
+    # move unless the floor puts the start back)
+    before = est.transform(make_arc(10, seed=1))
+    est.set_params(warm_start=True, max_epochs=1, early_stopping=False).fit(make_arc(80))
+    assert est.n_iter_ == 4 and not np.array_equal(est.transform(make_arc(10, seed=1)), before)
+    assert dict(est.net_.callbacks_)["non_finite_guard"].module_state_ is None
+
+
+def test_the_classifier_drops_the_pretrained_optimizer_state():
+    from conftest import make_supervised
+
+    from sklearn_ae import AutoencoderClassifier
+
+    X = make_arc(80)
+    clf = make_supervised(AutoencoderClassifier).fit(X, (X[:, 0] > X[:, 0].mean()).astype(int))
+    assert len(clf.autoencoder_.net_.optimizer_.state) == 0
+    assert len(clf.net_.optimizer_.state) > 0  # fine-tuning's own is kept for warm starts
