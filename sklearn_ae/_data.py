@@ -75,32 +75,39 @@ class ArrayData:
     device : str
     raw_targets : bool
         Targets are the raw rows as float32 (``loss="bce"``) instead of the inputs.
+    labels : ndarray of shape (n_samples, ...) or None
+        Targets are these rows' labels (a supervised fit) instead.
     """
 
-    def __init__(self, array, scale, indices=None, device="cpu", raw_targets=False):
+    def __init__(self, array, scale, indices=None, device="cpu", raw_targets=False,
+                 labels=None):
         self.array = array
         self.scale = scale
         self.indices = np.arange(array.shape[0]) if indices is None else np.asarray(indices)
         self.device = device
         self.raw_targets = raw_targets
+        self.labels = labels
 
     def __len__(self):
         return len(self.indices)
 
     def subset(self, positions):
-        return type(self)(
-            self.array, self.scale, self.indices[positions], self.device, self.raw_targets
-        )
+        return type(self)(self.array, self.scale, self.indices[positions], self.device,
+                          self.raw_targets, self.labels)
 
     def rows(self, positions):
         """Inputs and targets of the rows at ``positions`` (into this dataset) as tensors."""
         # sorted reads are sequential in the file; the order within a batch does not
         # matter to a mean loss
-        return self._tensors(dense(self.array[np.sort(self.indices[positions])]))
+        rows = np.sort(self.indices[positions])
+        return self._tensors(dense(self.array[rows]), rows)
 
-    def _tensors(self, raw):
-        """Inputs and targets of the raw rows ``raw`` as tensors on the device."""
+    def _tensors(self, raw, rows=None):
+        """Inputs and targets of the raw rows ``raw`` (row numbers ``rows``) as tensors on
+        the device."""
         inputs = torch.as_tensor(self.scale(raw), device=self.device)
+        if self.labels is not None:
+            return inputs, torch.as_tensor(self.labels[rows], device=self.device)
         if self.raw_targets:
             return inputs, torch.as_tensor(raw, dtype=torch.float32, device=self.device)
         return inputs, inputs

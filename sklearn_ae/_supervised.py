@@ -18,6 +18,7 @@ from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 from sklearn.base import (
@@ -28,7 +29,6 @@ from sklearn.base import (
     TransformerMixin,
     clone,
 )
-from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression, Ridge
@@ -47,10 +47,15 @@ from ._base import _INT32_MAX, _BaseAutoencoder, _NetTrainer, check_layer_sizes
 from ._compat import Interval, StrOptions, _fit_context
 from ._data import (
     INPUT_DTYPES,
+    IndexSplit,
     Scaler,
+    SparseData,
     TailSplit,
     TensorData,
     column_mean_std,
+    dense,
+    dense_batch_rows,
+    start_pca,
     validation_indices,
 )
 from ._device import oom_advice
@@ -338,7 +343,8 @@ class _BaseSupervised(
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
-        X = validate_data(self, X, dtype=INPUT_DTYPES, ensure_min_samples=2)
+        X = validate_data(self, X, dtype=INPUT_DTYPES, accept_sparse="csr",
+                          ensure_min_samples=2)
         check_consistent_length(X, y)
         targets = self._encode_targets(y)
         self.head_hidden_layer_sizes_ = check_layer_sizes(
@@ -347,13 +353,16 @@ class _BaseSupervised(
         rng = self._fit_rng()
         ae_seed, init_seed, train_seed = (int(s) for s in rng.randint(_INT32_MAX, size=3))
         self.autoencoder_ = self._pretrained(X, ae_seed)
+        # fine-tuning moves the shared weights: the autoencoder's Adam moments no longer
+        # describe them, and would stay in memory beside fine-tuning's own
+        self.autoencoder_.net_.optimizer_.state.clear()
         self.device_, self.precision_ = self.autoencoder_.device_, self.autoencoder_.precision_
         self._resolve_weight_decay()
         valid_idx = self._validation_rows(targets, rng)
         train_idx = self._training_rows(targets, valid_idx)
         module = self._build_module(X, targets, train_idx, init_seed)
         data, split = self._training_data(X, targets, train_idx, valid_idx)
-        self.consistency_noise_ = self._resolve_consistency_noise(data.X[: len(train_idx)])
+        self.consistency_noise_ = self._resolve_consistency_noise(X, train_idx)
         steps = -(-len(train_idx) // self.batch_size)
         self._initialize_net(module, split, train_seed, steps)
         self._train(data)
@@ -476,9 +485,15 @@ class _BaseSupervised(
 
     def _training_data(self, X, targets, train_idx, valid_idx):
         """The net's dataset (training rows, then validation rows, scaled as the
-        autoencoder scales them) and its split."""
+        autoencoder scales them) and its split; sparse rows are densified a batch at a
+        time (:class:`~sklearn_ae._data.SparseData`)."""
         order = train_idx if valid_idx is None else np.concatenate([train_idx, valid_idx])
         ae = self.autoencoder_
+        if sp.issparse(X):
+            data = SparseData(X, Scaler(ae.mean_, ae.scale_), order, self.device_,
+                              labels=targets)
+            tail = np.arange(len(train_idx), len(order))
+            return data, None if valid_idx is None else IndexSplit(tail)
         advice = (
             f"The training rows ({len(order)} x {X.shape[1]} float32) do not fit on "
             f"{self.device_}: fit on device='cpu' (the autoencoder's device)."
@@ -490,16 +505,17 @@ class _BaseSupervised(
         split = None if valid_idx is None else TailSplit(valid_idx)
         return TensorData(inputs, labels), split
 
-    def _resolve_consistency_noise(self, inputs):
+    def _resolve_consistency_noise(self, X, train_idx):
         """``consistency_noise`` in the net's scaled units: times the standard deviation of
         the scaled training rows along their first principal axis. (A level relative to
         the data's overall RMS would blur low-dimensional data's classes and barely touch
         those of images, whose variance spreads over many directions.)"""
         if not self.consistency_weight:
             return None
-        rows = inputs.float().cpu().numpy()
-        with np.errstate(invalid="ignore", divide="ignore"):  # constant rows: no spread
-            pca = PCA(n_components=1, svd_solver="randomized", random_state=0).fit(rows)
+        ae, rows = self.autoencoder_, X[train_idx]
+        # sparse rows stay sparse and uncentred: the PCA centres them implicitly
+        rows = rows / ae.scale_ if sp.issparse(rows) else Scaler(ae.mean_, ae.scale_)(rows)
+        pca = start_pca(rows, 1)
         return float(self.consistency_noise * np.sqrt(pca.explained_variance_[0]))
 
     def _net_params(self):
@@ -526,7 +542,7 @@ class _BaseSupervised(
     # ------------------------------------------------------------ inference
     def _validate_post_fit_data(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=INPUT_DTYPES)
+        X = validate_data(self, X, reset=False, dtype=INPUT_DTYPES, accept_sparse="csr")
         self.autoencoder_._check_bce_range(X)
         return X
 
@@ -538,10 +554,10 @@ class _BaseSupervised(
         different kernels), and a row's prediction must not depend on the rows beside it."""
         X = self._validate_post_fit_data(X)
         network = self._encoder_and_head().to("cpu", torch.float64).eval()
-        step = int(self.autoencoder_.inference_batch_size)
+        step = dense_batch_rows(X, int(self.autoencoder_.inference_batch_size))
         with torch.inference_mode():
             outputs = [
-                network(torch.from_numpy(X[rows].astype(np.float64))).numpy()
+                network(torch.from_numpy(dense(X[rows]).astype(np.float64))).numpy()
                 for rows in gen_batches(X.shape[0], step)
             ]
         return np.concatenate(outputs)

@@ -5,6 +5,7 @@ start come from the sparse matrix itself."""
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.base import ClassifierMixin
 from sklearn.decomposition import PCA, TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -12,9 +13,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import KBinsDiscretizer
 
 import sklearn_ae._data as data_module
-from sklearn_ae import AutoencoderTransformer, ContractiveAutoencoder
+from sklearn_ae import AutoencoderClassifier, AutoencoderTransformer, ContractiveAutoencoder
 from sklearn_ae._data import column_stats, start_pca, value_range
-from tests.conftest import ESTIMATORS, make_estimator
+from tests.conftest import ESTIMATORS, SUPERVISED, make_estimator, make_supervised
 
 
 def _sparse(n_samples=240, n_features=60, density=0.1, seed=0):
@@ -183,3 +184,30 @@ def test_a_one_hot_pipeline_takes_the_autoencoder_where_pca_stood():
     score = _pipeline_score(binned, ae, LogisticRegression(), X, y)
     pca_score = _pipeline_score(binned, PCA(4), LogisticRegression(), X, y)
     assert score >= pca_score - 0.01 and pca_score > 0.7
+
+
+@pytest.mark.parametrize("Estimator", SUPERVISED)
+def test_supervised_fit_and_predict_on_sparse_rows_as_on_dense(Estimator):
+    X = _sparse(n_samples=200)
+    y = (np.asarray(X[:, :30].sum(axis=1)).ravel() > 0).astype(int)
+    labels = y if issubclass(Estimator, ClassifierMixin) else y.astype(float)
+    from_sparse = make_supervised(Estimator).fit(X, labels)
+    from_dense = make_supervised(Estimator).fit(X.toarray(), labels)
+    # the same model up to float32 rounding (sparse batches are read sorted)
+    np.testing.assert_allclose(from_sparse.score(X, labels),
+                               from_dense.score(X.toarray(), labels), atol=0.05)
+    # inference on sparse rows is inference on the same rows dense
+    np.testing.assert_array_equal(from_sparse.predict(X.tocsc()),
+                                  from_sparse.predict(X.toarray()))
+    np.testing.assert_array_equal(from_sparse.transform(X), from_sparse.transform(X.toarray()))
+
+
+def test_semi_supervised_consistency_noise_from_sparse_rows_is_the_dense_one():
+    X = _sparse(n_samples=200)
+    y = (np.asarray(X[:, :30].sum(axis=1)).ravel() > 0).astype(int)
+    y[::3] = -1
+    params = dict(consistency_weight=1.0)
+    from_sparse = make_supervised(AutoencoderClassifier, **params).fit(X, y)
+    from_dense = make_supervised(AutoencoderClassifier, **params).fit(X.toarray(), y)
+    np.testing.assert_allclose(from_sparse.consistency_noise_, from_dense.consistency_noise_,
+                               rtol=1e-5)
