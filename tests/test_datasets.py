@@ -5,7 +5,7 @@ import pytest
 from numpy.testing import assert_array_equal
 from sklearn.utils import Bunch
 
-from sklearn_ae.datasets import load_mnist_10k
+from sklearn_ae.datasets import load_docstrings, load_mnist_10k
 
 
 @pytest.fixture(scope="module")
@@ -55,3 +55,22 @@ def test_loads_are_independent_copies():
     X1[0, :] = -1
     X2, _ = load_mnist_10k(return_X_y=True)
     assert X2.min() == 0.0
+
+
+def test_docstrings_corpus_is_labelled_by_package_and_repeatable():
+    corpus = load_docstrings(["json", "email"], min_words=10)
+    assert corpus.target_names == ["json", "email"]
+    assert set(corpus.target.tolist()) == {0, 1}
+    assert len(corpus.data) == len(corpus.target)
+    assert all(len(text.split()) >= 10 for text in corpus.data)
+    # sorted and deduplicated within each package: two builds are identical
+    again = load_docstrings(["json", "email"], min_words=10)
+    assert again.data == corpus.data
+    email = [t for t, y in zip(corpus.data, corpus.target) if y == 1]
+    assert email == sorted(set(email))
+    assert corpus.versions == {"json": None, "email": None}  # the standard library's
+
+
+def test_docstrings_corpus_refuses_a_missing_package():
+    with pytest.raises(ValueError, match="'no_such_package_xyz' is not installed"):
+        load_docstrings(["no_such_package_xyz"])
