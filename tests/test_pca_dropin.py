@@ -164,3 +164,12 @@ def test_whiten_before_a_distance_based_step_in_a_grid_search():
     search = GridSearchCV(pipe, {"ae__whiten": [False, True]}, cv=2).fit(X[:200], y[:200])
     assert search.cv_results_["param_ae__whiten"].tolist() == [False, True]
     assert search.best_estimator_.named_steps["ae"].code_std_.shape == (5,)
+
+
+def test_code_activations_are_the_network_codes_whether_whitened_or_not():
+    X = make_arc(100)
+    est = make_estimator(AutoencoderTransformer, n_components=2, sparsity="l1").fit(X)
+    plain = est.code_activations(X)
+    est.set_params(whiten=True)
+    np.testing.assert_allclose(est.code_activations(X), plain, rtol=1e-5, atol=1e-6)
+    assert est.code_sparsity(X) == pytest.approx(est.set_params(whiten=False).code_sparsity(X))
