@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-import scipy.sparse as sp
 from conftest import ESTIMATORS, make_estimator
 from numpy.testing import assert_allclose
 from sklearn.exceptions import NotFittedError
@@ -117,7 +116,6 @@ FIT_DATA_ERRORS = {
         "could not convert|string|dtype",
     ),
     "complex": (X + 1j * X, ValueError, "[Cc]omplex"),
-    "sparse-csr": (sp.csr_matrix(X), TypeError, "[Ss]parse"),
     "dataframe-string-column": (
         pd.DataFrame({"a": X[:, 0], "b": ["x", "y"] * 20, "c": X[:, 1]}),
         ValueError,
@@ -335,6 +333,7 @@ COMMON_INVALID = [
     ("n_components", 0),
     ("n_components", -1),
     ("n_components", 1.5),
+    ("n_components", 1.0),  # neither an integer nor a fraction in (0, 1)
     ("n_components", "2"),
     ("hidden_layer_sizes", (0,)),
     ("hidden_layer_sizes", (-3,)),
@@ -372,6 +371,7 @@ COMMON_INVALID = [
     ("precision", "float8"),
     ("compile", "yes"),
     ("data_parallel", "yes"),
+    ("whiten", "yes"),
     # a bool is not a size or a rate (as scikit-learn's Interval(Integral) intends)
     ("n_components", True),
     ("hidden_layer_sizes", True),
