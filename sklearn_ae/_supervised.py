@@ -668,6 +668,7 @@ class _BaseSupervised(
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float32"]
         tags.input_tags.allow_nan = False
+        tags.input_tags.sparse = True  # CSR / CSC, densified one batch at a time
         tags.target_tags.required = True
         return tags
 
