@@ -37,7 +37,6 @@ from ._data import (
     validation_indices,
     value_range,
 )
-from ._export import ExportMixin
 from ._device import (
     auto_precision,
     loadable_device,
@@ -48,6 +47,7 @@ from ._device import (
     to_arrays,
     to_tensors,
 )
+from ._export import ExportMixin
 from ._net import AutoencoderNet
 from ._restore import (
     FITTED_ATTRIBUTES,
