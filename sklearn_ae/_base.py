@@ -32,6 +32,7 @@ from ._data import (
     dense_batch_rows,
     is_fraction,
     mean_std_from_sums,
+    n_values,
     start_pca,
     training_data,
     validation_indices,
@@ -599,17 +600,17 @@ class _BaseAutoencoder(
         """What training reads from the parameters and the fitted scaling (``scale_``),
         resolved at every fit after it (members add theirs)."""
 
-    def _resolve_sizes(self, n_samples, pca):
-        """``n_components_`` (a fraction counted on ``pca``) and ``hidden_layer_sizes_``.
-        (A first partial_fit chunk, ``n_samples=None``, is not the data: the default
-        widths do not shrink to its rows.)"""
+    def _resolve_sizes(self, n_values, pca):
+        """``n_components_`` (a fraction counted on ``pca``) and ``hidden_layer_sizes_``,
+        whose default has no more weights than the data have values (``n_values``; None
+        for a first partial_fit chunk, which is not the data: no shrinking to it)."""
         self.n_components_ = (
             int(pca.n_components_) if is_fraction(self.n_components) else int(self.n_components)
         )
         if self.hidden_layer_sizes_ is None:
             conv_shape = self.image_shape_ if self.architecture == "conv" else None
             self.hidden_layer_sizes_ = default_hidden_layer_sizes(
-                self.n_features_in_, self.n_components_, conv_shape, n_samples)
+                self.n_features_in_, self.n_components_, conv_shape, n_values)
 
     def _check_image_shape(self, n_features):
         """``image_shape`` in torch order ``(C, H, W)``, checked against the data; or None."""
@@ -774,7 +775,7 @@ class _BaseAutoencoder(
             self._configure_net(split, train_seed, steps)
         else:
             pca = self._start_pca(data.start_rows(init_seed))
-            self._resolve_sizes(None if partial else X.shape[0], pca)
+            self._resolve_sizes(None if partial else n_values(X), pca)
             with oom_advice(self._setup_oom_advice(self._network(device="meta"))):
                 module = self._build_module(pca, init_seed)
             self._resolve_auto_precision(module, n_train)

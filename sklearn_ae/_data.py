@@ -130,6 +130,10 @@ class ArrayData:
         """All rows as an in-memory :class:`TensorData`."""
         return TensorData(*self.rows(np.arange(len(self))))
 
+    def for_validation(self):
+        """The rows as they are scored every epoch: loaded, read once."""
+        return self.load()
+
 
 class SparseData(ArrayData):
     """An :class:`ArrayData` over a CSR matrix: each batch is densified on its own, never
@@ -139,6 +143,12 @@ class SparseData(ArrayData):
     def start_rows(self, seed):
         rows = sample_rows(self.array, STREAMING_START_ROWS, seed)
         return rows.astype(np.float64) / self.scale.scale
+
+    def for_validation(self):
+        """Itself: the rows are in memory already, and dense they may not fit (the
+        validation rows of 200,000 x 50,000 would take 4 GB), so they stay sparse and are
+        densified a batch at a time whenever they are scored."""
+        return self
 
 
 class BlockData(ArrayData):
@@ -325,7 +335,7 @@ class IndexSplit:
         if kept is None or kept[0] is not self:
             mask = np.ones(len(dataset), dtype=bool)
             mask[self.valid_idx] = False
-            parts = dataset.subset(np.flatnonzero(mask)), dataset.subset(self.valid_idx).load()
+            parts = dataset.subset(np.flatnonzero(mask)), dataset.subset(self.valid_idx).for_validation()
             dataset.split_ = kept = (self, parts)
         return kept[1]
 
@@ -450,6 +460,11 @@ def sample_rows(X, n_rows, seed):
         return keep(X)
     rows = np.sort(np.random.RandomState(seed).choice(X.shape[0], n_rows, replace=False))
     return keep(X[rows])
+
+
+def n_values(X):
+    """How many values ``X`` holds: a sparse matrix's stored ones, else all."""
+    return X.nnz if sp.issparse(X) else X.shape[0] * X.shape[1]
 
 
 def dense(rows):

@@ -64,7 +64,9 @@ class DenoisingNet(AutoencoderNet):
         train, valid = super().get_split_datasets(X, y, **fit_params)
         if valid is not None and len(valid):
             # one fixed corruption of the validation rows: the same at every call (also
-            # the one early stopping scores the untrained model on), from its own generator
+            # the one early stopping scores the untrained model on), from its own generator;
+            # it needs them in memory (sparse ones too, dense)
+            valid = valid if isinstance(valid, TensorData) else valid.load()
             gen = torch.Generator(device=valid.X.device).manual_seed(self.random_seed + 1)
             valid = CorruptedData(self.corrupt(valid.X, generator=gen), valid.y, valid.X)
         return train, valid

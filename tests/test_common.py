@@ -149,7 +149,7 @@ def test_fit_does_not_write_into_params(Estimator, early_stopping, X_small):
     assert after["callbacks"] is callbacks and callbacks == []
     assert after["hidden_layer_sizes"] is None and after["device"] == "auto"
     # the resolved values live in fitted attributes instead
-    assert est.hidden_layer_sizes_ == default_hidden_layer_sizes(5, est.n_components, None, 60)
+    assert est.hidden_layer_sizes_ == default_hidden_layer_sizes(5, est.n_components, None, 60 * 5)
     assert est.device_ in ("cpu", "cuda")
 
 

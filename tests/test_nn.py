@@ -191,7 +191,8 @@ def _weights(n_features, n_components, hidden):
 def test_default_widths_have_no_more_weights_than_the_data_have_numbers(
     n_samples, n_features, n_components, expected
 ):
-    sizes = default_hidden_layer_sizes(n_features, n_components, n_samples=n_samples)
+    sizes = default_hidden_layer_sizes(n_features, n_components,
+                                       n_values=n_samples * n_features)
     if expected is not None:
         assert sizes == expected
     if sizes[0] > 1:

@@ -15,6 +15,7 @@ from sklearn.preprocessing import KBinsDiscretizer
 import sklearn_ae._data as data_module
 from sklearn_ae import AutoencoderClassifier, AutoencoderTransformer, ContractiveAutoencoder
 from sklearn_ae._data import column_stats, start_pca, value_range
+from sklearn_ae.nn import default_hidden_layer_sizes
 from tests.conftest import ESTIMATORS, SUPERVISED, make_estimator, make_supervised
 
 
@@ -116,7 +117,7 @@ def test_partial_fit_takes_sparse_chunks():
 
 
 def test_sparse_rows_are_densified_one_batch_at_a_time(monkeypatch):
-    X = _sparse(n_samples=300)
+    X = _sparse(n_samples=600)  # 60 validation rows: they too are read a batch at a time
     densified = []
     original = sp.csr_matrix.toarray
 
@@ -130,7 +131,7 @@ def test_sparse_rows_are_densified_one_batch_at_a_time(monkeypatch):
     est = make_estimator(AutoencoderTransformer, n_components=3, batch_size=32).fit(X)
     est.transform(X)
     assert densified and max(densified) <= 32
-    assert sum(densified) >= 3 * 300  # every epoch and the inference passes, batch by batch
+    assert sum(densified) >= 3 * 600  # every epoch and the inference passes, batch by batch
 
 
 def test_sparse_data_in_bce_range_train_with_bce():
@@ -211,3 +212,13 @@ def test_semi_supervised_consistency_noise_from_sparse_rows_is_the_dense_one():
     from_dense = make_supervised(AutoencoderClassifier, **params).fit(X.toarray(), y)
     np.testing.assert_allclose(from_sparse.consistency_noise_, from_dense.consistency_noise_,
                                rtol=1e-5)
+
+
+def test_default_widths_count_the_stored_values_of_sparse_rows():
+    # 2,000 stored values: a network sized for the 200 x 1,000 dense cells would have
+    # 100 times more weights than the data have numbers
+    X = _sparse(n_samples=200, n_features=1000, density=0.01)
+    est = make_estimator(AutoencoderTransformer, n_components=2, hidden_layer_sizes=None)
+    est.fit(X)
+    assert est.hidden_layer_sizes_ == default_hidden_layer_sizes(1000, 2, None, X.nnz)
+    assert est.hidden_layer_sizes_[0] < default_hidden_layer_sizes(1000, 2, None, 200 * 1000)[0]

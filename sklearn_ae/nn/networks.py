@@ -18,23 +18,24 @@ from .mlp import Autoencoder, Residual, make_mlp
 from .vae import VariationalAutoencoder
 
 
-def default_hidden_layer_sizes(n_features, n_components, image_shape=None, n_samples=None):
+def default_hidden_layer_sizes(n_features, n_components, image_shape=None, n_values=None):
     """Hidden widths chosen from the data's shape when ``hidden_layer_sizes=None``.
 
     Two hidden layers, the first about twice as wide as the input (at least 64, at most
     512, and never narrower than the code), the second half of it: 784 pixels give
     (512, 256); 64 pixels give (128, 64); a 3-d manifold gets (64, 32). With
-    ``n_samples``, the first is narrowed (down to 1) until the non-linear paths have no
-    more weights than the data have numbers (``n_samples * n_features``): more cannot be
-    trained sensibly, and on wide data (10 rows of 100,000 features) they would take
-    gigabytes. For convolutional paths (``image_shape``, ``(C, H, W)``), the channels
+    ``n_values``, the number of values the data hold (``n_samples * n_features``, or a
+    sparse matrix's stored values), the first is narrowed (down to 1) until the non-linear
+    paths have no more weights than that: more cannot be trained sensibly, and on wide
+    data (10 rows of 100,000 features, or 200,000 sparse rows of 50,000 at 0.1%) they
+    would take gigabytes. For convolutional paths (``image_shape``, ``(C, H, W)``), the channels
     (32, 64), fewer for images too small to halve twice.
     """
     if image_shape is not None:
         return DEFAULT_CHANNELS[: max_conv_layers(*image_shape[1:])]
     width = int(min(512, max(64, 2 * n_features, 2 * n_components)))
-    if n_samples is not None:
-        budget = n_samples * n_features
+    if n_values is not None:
+        budget = n_values
         while width > 1 and _paths_weights(n_features, n_components, width) > budget:
             width -= 1
     return (width, max(width // 2, n_components))
