@@ -31,8 +31,13 @@ from ._data import (
     dense,
     dense_batch_rows,
     is_fraction,
+    as_output_of,
+    check_tensor,
+    dispatched_tensor,
+    host_array,
     mean_std_from_sums,
     n_values,
+    output_like,
     start_pca,
     training_data,
     validation_indices,
@@ -656,7 +661,11 @@ class _BaseAutoencoder(
             X = check_dask_array(X, known_rows=False)
             validate_data(self, X, reset=False, skip_check_array=True)
             return X
-        X = validate_data(self, X, reset=False, dtype=INPUT_DTYPES, accept_sparse="csr")
+        if dispatched_tensor(X):  # kept on its device (see _map_batches)
+            X = check_tensor(X)
+            validate_data(self, X, reset=False, skip_check_array=True)
+        else:
+            X = validate_data(self, X, reset=False, dtype=INPUT_DTYPES, accept_sparse="csr")
         self._check_bce_range(X)
         return X
 
@@ -665,7 +674,7 @@ class _BaseAutoencoder(
         :class:`~sklearn_ae._data.BlockRows` (checked block by block as they are read)."""
         if not is_dask_collection(X):
             return validate_data(
-                self, X, reset=reset, dtype=INPUT_DTYPES, accept_sparse="csr",
+                self, host_array(X), reset=reset, dtype=INPUT_DTYPES, accept_sparse="csr",
                 ensure_min_samples=min_samples,
             )
         X = block_rows(check_dask_array(X))
@@ -882,13 +891,16 @@ class _BaseAutoencoder(
         """``fn(module, x, rows)`` over batches of ``inference_batch_size`` rows of ``A``.
 
         ``x`` is the batch as a tensor on the device (scaled unless ``scale=False``),
-        ``rows`` the batch as given; ``fn`` returns a numpy array of shape
-        ``(len(rows), *row_shape)``, written into one preallocated output, so peak memory
-        stays near input + output + one batch's intermediates. Read-only on the model:
-        concurrent calls from several threads are safe.
+        ``rows`` the batch as given (densified if sparse); ``fn`` returns a tensor (or a
+        numpy array) of shape ``(len(rows), *row_shape)``, written into one preallocated
+        output, so peak memory stays near input + output + one batch's intermediates.
+        Read-only on the model: concurrent calls from several threads are safe.
 
-        A Dask array ``A`` gives a lazy Dask array: each block of rows is checked, then
-        mapped as above when it is computed, so memory is bounded by a few blocks.
+        The output is a numpy array, or, for a torch tensor ``A`` (given under
+        ``array_api_dispatch``), a tensor on ``A``'s device that never visits the host
+        when ``A`` lives on the model's device. A Dask array ``A`` gives a lazy Dask
+        array: each block of rows is checked, then mapped as above when it is computed,
+        so memory is bounded by a few blocks.
         """
         if is_dask_collection(A):
             def map_block(block):
@@ -901,30 +913,44 @@ class _BaseAutoencoder(
         module = self.net_.module_
         module.eval()
         n, step = A.shape[0], dense_batch_rows(A, int(self.inference_batch_size))
-        out = np.empty((n, *row_shape), dtype=dtype)
-        scaler = Scaler(self.mean_, self.scale_)
-        with oom_advice(self._inference_oom_advice()):
-            with torch.inference_mode():
-                for start in range(0, n, step):
-                    rows = dense(A[start : start + step])
-                    if scale:
-                        x = scaler(rows)
-                    else:
-                        with np.errstate(over="ignore"):  # inf surfaces as non-finite below
-                            x = rows.astype(np.float32, copy=False)
-                    if not x.flags.writeable:
-                        x = x.copy()  # torch wants writable memory (one batch)
-                    result = fn(module, torch.as_tensor(x, device=self.device_), rows)
-                    if not np.all(np.isfinite(result)):
-                        raise ValueError(
-                            f"The model gave non-finite values (inf or NaN) for rows "
-                            f"{start} to {start + len(rows) - 1}: their values (up to "
-                            f"{float(np.max(np.abs(rows))):g} in absolute value) are far "
-                            "outside the range seen in fit (["
-                            f"{self.data_min_:g}, {self.data_max_:g}]) and overflow float32."
-                        )
-                    out[start : start + len(rows)] = result
+        out = output_like(A, (n, *row_shape), dtype)
+        with oom_advice(self._inference_oom_advice()), torch.inference_mode():
+            for start in range(0, n, step):
+                rows = A[start : start + step]
+                rows = rows if isinstance(rows, torch.Tensor) else dense(rows)
+                result = as_output_of(out, fn(module, self._batch_input(rows, scale), rows))
+                self._check_finite_output(result, rows, start)
+                out[start : start + len(rows)] = result
         return out
+
+    def _batch_input(self, rows, scale):
+        """The network's float32 input for the batch ``rows``, on the device: scaled as in
+        fit (in float64 first), or only cast (codes, ``scale=False``)."""
+        if isinstance(rows, torch.Tensor):
+            x = rows.to(self.device_, torch.float64 if scale else torch.float32)
+            if scale:
+                x = (x - torch.as_tensor(self.mean_, device=self.device_)) / self.scale_
+            return x.float()
+        if scale:
+            x = Scaler(self.mean_, self.scale_)(rows)
+        else:
+            with np.errstate(over="ignore"):  # inf surfaces as non-finite below
+                x = rows.astype(np.float32, copy=False)
+        if not x.flags.writeable:
+            x = x.copy()  # torch wants writable memory (one batch)
+        return torch.as_tensor(x, device=self.device_)
+
+    def _check_finite_output(self, result, rows, start):
+        finite = torch.isfinite(result).all() if isinstance(result, torch.Tensor) else (
+            np.all(np.isfinite(result)))
+        if not finite:
+            largest = float(abs(rows).max())
+            raise ValueError(
+                f"The model gave non-finite values (inf or NaN) for rows {start} to "
+                f"{start + len(rows) - 1}: their values (up to {largest:g} in absolute "
+                "value) are far outside the range seen in fit (["
+                f"{self.data_min_:g}, {self.data_max_:g}]) and overflow float32."
+            )
 
     def _inference_oom_advice(self):
         return (
@@ -934,10 +960,11 @@ class _BaseAutoencoder(
         )
 
     def _decode_output(self, out):
-        """Map the decoder's raw output to the original units (a numpy array)."""
+        """Map the decoder's raw output (a float32 tensor) to the original units."""
         if self.loss == "bce":
-            return 1.0 / (1.0 + np.exp(-out))
-        return out * np.float32(self.scale_) + self.mean_.astype(np.float32)
+            return torch.sigmoid(out)
+        mean = torch.as_tensor(self.mean_, dtype=torch.float32, device=out.device)
+        return out * np.float32(self.scale_) + mean
 
     def transform(self, X):
         """Encode ``X`` into codes.
@@ -965,7 +992,7 @@ dtype float32
         shift, scale = self._code_map()
         return self._map_batches(
             X,
-            lambda m, x, rows: ((m.encode(x).float() - shift) / scale).cpu().numpy(),
+            lambda m, x, rows: (m.encode(x).float() - shift) / scale,
             (self.n_components_,),
         )
 
@@ -986,6 +1013,8 @@ dtype float32
         check_is_fitted(self)
         if is_dask_collection(X):
             Z = check_dask_array(X, known_rows=False)
+        elif dispatched_tensor(X):
+            Z = check_tensor(X)
         else:
             Z = check_array(X, dtype=INPUT_DTYPES, input_name="X")
         if Z.shape[1] != self.n_components_:
@@ -996,8 +1025,7 @@ dtype float32
         shift, scale = self._code_map()
         return self._map_batches(
             Z,
-            lambda m, z, rows: self._decode_output(
-                m.decode(z * scale + shift).float().cpu().numpy()),
+            lambda m, z, rows: self._decode_output(m.decode(z * scale + shift).float()),
             (self.n_features_in_,),
             scale=False,
         )
@@ -1016,7 +1044,7 @@ dtype float32
     def _reconstruct(self, X):
         return self._map_batches(
             X,
-            lambda m, x, rows: self._decode_output(m(x)[0].float().cpu().numpy()),
+            lambda m, x, rows: self._decode_output(m(x)[0].float()),
             (self.n_features_in_,),
         )
 
@@ -1052,8 +1080,9 @@ dtype float32
         X = self._validate_post_fit_data(X)
 
         def row_scores(module, x, rows):
-            recon = self._decode_output(module(x)[0].float().cpu().numpy())
-            return -np.mean(np.square(np.asarray(rows, dtype=np.float64) - recon), axis=1)
+            recon = self._decode_output(module(x)[0].float()).double()
+            target = torch.as_tensor(rows, dtype=torch.float64, device=recon.device)
+            return -torch.mean(torch.square(target - recon), dim=1)
 
         return self._map_batches(X, row_scores, (), dtype=np.float64)
 
@@ -1071,7 +1100,7 @@ dtype float32
         -------
         score : float
         """
-        return float(np.mean(self.score_samples(X)))
+        return float(self.score_samples(X).mean())
 
     # ------------------------------------------------------------ persistence
     # the fitted attributes a saved model holds, with their checks (members add theirs)

@@ -8,6 +8,7 @@ import mmap
 import numpy as np
 import scipy.sparse as sp
 import torch
+from sklearn import get_config
 from sklearn.decomposition import PCA
 
 # float64 work space per chunk of rows (column statistics, scaling): small enough to stay
@@ -370,7 +371,7 @@ def _chunks(X):
 def value_range(X):
     """Smallest and largest value of ``X``, read chunk by chunk (a sparse matrix's implicit
     zeros count)."""
-    if sp.issparse(X):
+    if sp.issparse(X) or isinstance(X, torch.Tensor):
         return float(X.min()), float(X.max())
     lo, hi = np.inf, -np.inf
     for chunk in _chunks(X):
@@ -470,6 +471,48 @@ def n_values(X):
 def dense(rows):
     """``rows`` as a numpy array: a sparse matrix's (one batch of it) densified."""
     return rows.toarray() if sp.issparse(rows) else np.asarray(rows)
+
+
+def dispatched_tensor(X):
+    """Whether ``X`` is a torch tensor to keep as one (scikit-learn's ``array_api_dispatch``
+    is on); without the flag a tensor is an array-like like any other, made numpy."""
+    return isinstance(X, torch.Tensor) and get_config()["array_api_dispatch"]
+
+
+def check_tensor(X, input_name="X"):
+    """What ``check_array`` checks of ``X`` (2-d, real numbers, finite), for a torch tensor
+    kept on its device; integers become float64, as check_array makes them."""
+    if X.ndim != 2:
+        raise ValueError(
+            f"Expected a 2D tensor for {input_name}, got {X.ndim}D of shape {tuple(X.shape)}.")
+    if X.is_complex() or X.dtype == torch.bool:
+        raise ValueError(f"{input_name} has dtype {X.dtype}; real numbers are required.")
+    if not X.is_floating_point():
+        X = X.to(torch.float64)
+    if not bool(torch.isfinite(X).all()):
+        raise ValueError(f"Input {input_name} contains NaN or infinity.")
+    return X
+
+
+def host_array(X):
+    """``X``, or a tensor kept under ``array_api_dispatch``, checked, as a numpy array: for
+    what computes from host memory (a fit, the supervised estimators' predictions)."""
+    return check_tensor(X).cpu().numpy() if dispatched_tensor(X) else X
+
+
+def output_like(A, shape, dtype):
+    """An uninitialised output for rows mapped from ``A``: a numpy array of ``dtype``, or,
+    for a torch tensor ``A``, a tensor of that dtype on ``A``'s device."""
+    if isinstance(A, torch.Tensor):
+        return torch.empty(shape, dtype=getattr(torch, np.dtype(dtype).name), device=A.device)
+    return np.empty(shape, dtype=dtype)
+
+
+def as_output_of(out, result):
+    """``result`` (a tensor or a numpy array) where it can be written into ``out``."""
+    if isinstance(out, torch.Tensor):
+        return torch.as_tensor(result, device=out.device)
+    return result.cpu().numpy() if isinstance(result, torch.Tensor) else result
 
 
 def dense_batch_rows(data, batch_size):

@@ -55,6 +55,7 @@ from ._data import (
     column_mean_std,
     dense,
     dense_batch_rows,
+    host_array,
     start_pca,
     validation_indices,
 )
@@ -343,7 +344,7 @@ class _BaseSupervised(
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
-        X = validate_data(self, X, dtype=INPUT_DTYPES, accept_sparse="csr",
+        X = validate_data(self, host_array(X), dtype=INPUT_DTYPES, accept_sparse="csr",
                           ensure_min_samples=2)
         check_consistent_length(X, y)
         targets = self._encode_targets(y)
@@ -451,7 +452,7 @@ class _BaseSupervised(
         """Codes of the (validated) rows ``X`` from the autoencoder's encoder, float32."""
         ae = self.autoencoder_
         return ae._map_batches(
-            X, lambda m, x, rows: m.encode(x).float().cpu().numpy(), (ae.n_components_,)
+            X, lambda m, x, rows: m.encode(x).float(), (ae.n_components_,)
         )
 
     def _build_module(self, X, targets, train_idx, seed):
@@ -542,7 +543,8 @@ class _BaseSupervised(
     # ------------------------------------------------------------ inference
     def _validate_post_fit_data(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=INPUT_DTYPES, accept_sparse="csr")
+        X = validate_data(self, host_array(X), reset=False, dtype=INPUT_DTYPES,
+                          accept_sparse="csr")
         self.autoencoder_._check_bce_range(X)
         return X
 

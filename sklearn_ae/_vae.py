@@ -580,7 +580,7 @@ default="adamw"
                 t = x
             else:
                 t = torch.as_tensor(rows, dtype=torch.float32, device=self.device_)
-            return torch.stack(elbo_rows(module, x, t, self.loss, noise), dim=1).cpu().numpy()
+            return torch.stack(elbo_rows(module, x, t, self.loss, noise), dim=1)
 
         per_row = self._map_batches(X, terms, (2,), dtype=np.float64)
         ll, kl = per_row[:, 0], per_row[:, 1]
