@@ -4,7 +4,8 @@ classification with the autoencoder where ``TruncatedSVD`` stood (the LSA patter
 ``memory``: in a fresh subprocess, a random ``--rows`` x ``--features`` CSR matrix at
 ``--density`` (float64 values, seeded; 200,000 x 50,000 at 0.1%: 10 M non-zeros, 120 MB)
 is made, then ``AutoencoderTransformer(n_components=100, max_epochs=1)`` (the other
-parameters at their defaults, early stopping's validation rows included) is fitted on it.
+parameters at their defaults unless ``--hidden`` says, early stopping's validation rows
+included) is fitted on it.
 Reported: the process's peak resident set (``ru_maxrss``: interpreter, torch, the matrix
 and the fit), the resident set before the fit, the fit's time, and what the matrix would
 take dense (float64). Target: peak under 2 GB.
@@ -50,7 +51,7 @@ def _rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def memory_case(rows, features, density, max_epochs):
+def memory_case(rows, features, density, max_epochs, hidden=None):
     """Run in the subprocess: make the matrix, fit, return one result dict."""
     import scipy.sparse as sp
 
@@ -62,7 +63,7 @@ def memory_case(rows, features, density, max_epochs):
                   rng=np.random.default_rng(0), dtype=np.float64)
     before = _rss_mb()
     ae = AutoencoderTransformer(n_components=N_COMPONENTS, max_epochs=max_epochs,
-                                random_state=0)
+                                hidden_layer_sizes=hidden, random_state=0)
     start = time.perf_counter()
     ae.fit(X)
     return {
@@ -82,7 +83,7 @@ def run_memory(args):
         "import json, torch; from benchmarks.bench_sparse_input import memory_case; "
         f"torch.set_num_threads({args.threads or torch_threads()}); "
         f"print(json.dumps(memory_case({args.rows}, {args.features}, {args.density}, "
-        f"{args.max_epochs})))"
+        f"{args.max_epochs}, {args.hidden})))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     if out.returncode:
@@ -158,9 +159,10 @@ def text_table(text):
 
 def memory_table(memory):
     return markdown_table(
-        ["rows x features", "non-zeros", "CSR MB", "dense GB", "RSS before fit MB",
+        ["rows x features", "non-zeros", "hidden", "CSR MB", "dense GB", "RSS before fit MB",
          "peak MB", "fit s", "< 2 GB"],
         [[f"{memory['rows']:,} x {memory['features']:,}", f"{memory['nnz']:,}",
+          str(tuple(memory["hidden_layer_sizes"])),
           fmt(memory["sparse_mb"], ".0f"), fmt(memory["dense_gb"], ".1f"),
           fmt(memory["rss_before_fit_mb"], ".0f"), fmt(memory["peak_mb"], ".0f"),
           fmt(memory["fit_s"], ".0f"), str(memory["meets_target"])]])
@@ -174,6 +176,8 @@ def parse_args(argv=None):
     parser.add_argument("--features", type=int, default=50_000)
     parser.add_argument("--density", type=float, default=0.001)
     parser.add_argument("--max-epochs", type=int, default=1, help="of the memory case")
+    parser.add_argument("--hidden", type=int, nargs="+", default=None,
+                        help="the memory case's hidden_layer_sizes (default: the default)")
     parser.add_argument("--max-epochs-text", type=int, default=None,
                         help="of the text case's autoencoder (default: its default)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])

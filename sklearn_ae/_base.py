@@ -36,7 +36,6 @@ from ._data import (
     dispatched_tensor,
     host_array,
     mean_std_from_sums,
-    n_values,
     output_like,
     start_pca,
     training_data,
@@ -784,7 +783,7 @@ class _BaseAutoencoder(
             self._configure_net(split, train_seed, steps)
         else:
             pca = self._start_pca(data.start_rows(init_seed))
-            self._resolve_sizes(None if partial else n_values(X), pca)
+            self._resolve_sizes(None if partial else X.shape[0] * X.shape[1], pca)
             with oom_advice(self._setup_oom_advice(self._network(device="meta"))):
                 module = self._build_module(pca, init_seed)
             self._resolve_auto_precision(module, n_train)

@@ -463,11 +463,6 @@ def sample_rows(X, n_rows, seed):
     return keep(X[rows])
 
 
-def n_values(X):
-    """How many values ``X`` holds: a sparse matrix's stored ones, else all."""
-    return X.nnz if sp.issparse(X) else X.shape[0] * X.shape[1]
-
-
 def dense(rows):
     """``rows`` as a numpy array: a sparse matrix's (one batch of it) densified."""
     return rows.toarray() if sp.issparse(rows) else np.asarray(rows)

@@ -24,11 +24,10 @@ def default_hidden_layer_sizes(n_features, n_components, image_shape=None, n_val
     Two hidden layers, the first about twice as wide as the input (at least 64, at most
     512, and never narrower than the code), the second half of it: 784 pixels give
     (512, 256); 64 pixels give (128, 64); a 3-d manifold gets (64, 32). With
-    ``n_values``, the number of values the data hold (``n_samples * n_features``, or a
-    sparse matrix's stored values), the first is narrowed (down to 1) until the non-linear
-    paths have no more weights than that: more cannot be trained sensibly, and on wide
-    data (10 rows of 100,000 features, or 200,000 sparse rows of 50,000 at 0.1%) they
-    would take gigabytes. For convolutional paths (``image_shape``, ``(C, H, W)``), the channels
+    ``n_values``, the number of values the data hold (``n_samples * n_features``; a sparse
+    matrix's zeros count, they are values to rebuild too), the first is narrowed (down to
+    1) until the non-linear paths have no more weights than that: more cannot be trained
+    sensibly, and on wide data (10 rows of 100,000 features) they would take gigabytes. For convolutional paths (``image_shape``, ``(C, H, W)``), the channels
     (32, 64), fewer for images too small to halve twice.
     """
     if image_shape is not None:
