@@ -32,6 +32,7 @@ fitted network plus a head (``nn/supervised.py``), fine-tuned through the same
 from ._autoencoder import AutoencoderTransformer
 from ._contractive import ContractiveAutoencoder
 from ._denoising import DenoisingAutoencoder
+from ._neighbors import NeighborEmbeddingAutoencoder
 from ._onnx import register_skl2onnx
 from ._persistence import load, save
 from ._supervised import AutoencoderClassifier, AutoencoderRegressor
@@ -45,6 +46,7 @@ __all__ = [
     "AutoencoderTransformer",
     "ContractiveAutoencoder",
     "DenoisingAutoencoder",
+    "NeighborEmbeddingAutoencoder",
     "VAETransformer",
     "load",
     "register_skl2onnx",

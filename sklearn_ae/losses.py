@@ -213,3 +213,22 @@ def masked_mse(output, target):
     labeled = ~torch.isnan(target[:, :1])
     squares = torch.where(labeled, (output - target.nan_to_num()).pow(2), 0.0)
     return squares.sum() / (labeled.sum() * target.shape[1]).clamp_min(1)
+
+
+def neighbor_embedding_loss(heads, tails=None, negatives=None, a=1.0, b=1.0, eps=1e-3):
+    """UMAP's fuzzy cross-entropy terms for each row of ``heads`` (n, c): the attraction
+    ``-log q(d)`` to the matching row of ``tails`` (n, c) plus the repulsion
+    ``sum_m -log(1 - q(d))`` from the rows ``negatives[i]`` (n, m, c), with
+    ``q(d) = 1 / (1 + a d^(2b))`` (McInnes et al., 2018). Exact, computed stably through
+    ``u = log a + b log(d^2 + eps)``: attraction ``softplus(u)``, repulsion
+    ``softplus(-u)``; ``eps`` (umap-learn's 0.001) bounds the repulsion and the gradient at
+    ``d = 0``. Either part may be None. Returns one value per head."""
+    log_a = math.log(a)
+    out = heads.new_zeros(heads.shape[0])
+    if tails is not None:
+        d2 = (heads - tails).pow(2).sum(dim=-1)
+        out = out + F.softplus(log_a + b * torch.log(d2 + eps))
+    if negatives is not None:
+        d2 = (heads[:, None, :] - negatives).pow(2).sum(dim=-1)
+        out = out + F.softplus(-(log_a + b * torch.log(d2 + eps))).sum(dim=1)
+    return out

@@ -18,6 +18,7 @@ from sklearn_ae import (
     AutoencoderTransformer,
     ContractiveAutoencoder,
     DenoisingAutoencoder,
+    NeighborEmbeddingAutoencoder,
     VAETransformer,
 )
 
@@ -390,6 +391,10 @@ EXTRA_INVALID = {
         ("beta", -1), ("kl_warmup_epochs", -1), ("kl_warmup_epochs", True), ("loss", "ssim")
     ],
     ContractiveAutoencoder: [("contraction_weight", -0.1), ("contraction_weight", "big")],
+    NeighborEmbeddingAutoencoder: [
+        ("n_neighbors", 1), ("min_dist", -0.1), ("spread", 0), ("negative_sample_rate", 0),
+        ("reconstruction_weight", -1.0), ("knn_method", "ball_tree"), ("score_neighbors", 0),
+    ],
 }
 
 

@@ -19,8 +19,12 @@ from sklearn_ae import AutoencoderTransformer, VAETransformer
 
 each_estimator = pytest.mark.parametrize("Estimator", ESTIMATORS)
 # the VAE's score is its ELBO (tested in test_vae.py), not a reconstruction error
+# members whose score is the negative reconstruction error (the VAE's is the ELBO, the
+# neighbour embedding's a trustworthiness)
 each_reconstruction_estimator = pytest.mark.parametrize(
-    "Estimator", [E for E in ESTIMATORS if not issubclass(E, VAETransformer)]
+    "Estimator",
+    [E for E in ESTIMATORS
+     if not issubclass(E, VAETransformer) and E.__name__ != "NeighborEmbeddingAutoencoder"],
 )
 
 
@@ -230,6 +234,8 @@ def test_early_stopping_restores_initial_weights_when_training_only_hurts(
 ):
     # every step with lr=1 (0.5 for the VAE) lands above the starting loss (lr=1e3
     # diverges to inf); the untrained model is the best one seen and must be the one kept
+    if Estimator.__name__ == "NeighborEmbeddingAutoencoder":
+        pytest.skip("the neighbour objective improves even at lr=1: no such case for it")
     lr = 0.5 if Estimator is VAETransformer else 1.0
     est = make_estimator(
         Estimator, init=init, lr=lr, n_iter_no_change=2, max_epochs=10, callbacks=[Snapshot()]
@@ -423,7 +429,9 @@ def test_default_widths_follow_the_rows_of_fit_but_not_of_a_partial_fit_chunk(Es
     wide = est.fit(X).hidden_layer_sizes_
     assert wide[0] < 64  # 40 rows cannot train 2 x 3000 x 512 weights
     # a first chunk is not the data: the widths stay those of the features alone
-    assert clone(est).partial_fit(X).hidden_layer_sizes_ == (512, 256)
+    # (the neighbour embedding caps its default at (256, 128): three rows per edge)
+    expected = (256, 128) if Estimator.__name__ == "NeighborEmbeddingAutoencoder" else (512, 256)
+    assert clone(est).partial_fit(X).hidden_layer_sizes_ == expected
 
 
 def test_running_out_of_memory_in_set_up_says_what_training_needs():
@@ -624,5 +632,8 @@ def test_a_user_lr_scheduler_replaces_the_one_cycle_schedule(X_small):
 @each_estimator
 def test_defaults_are_the_fast_training_regime(Estimator):
     params = Estimator().get_params()
-    assert (params["lr"], params["lr_schedule"], params["max_epochs"]) == (5e-3, "onecycle", 60)
+    # the neighbour embedding's rate was chosen on its own objective (lr=2e-2 made its
+    # loss climb during the one-cycle warm-up; 1e-2 did not)
+    lr = 1e-2 if Estimator.__name__ == "NeighborEmbeddingAutoencoder" else 5e-3
+    assert (params["lr"], params["lr_schedule"], params["max_epochs"]) == (lr, "onecycle", 60)
     assert params["precision"] == "auto"

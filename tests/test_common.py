@@ -22,6 +22,7 @@ from sklearn_ae import (
     AutoencoderClassifier,
     AutoencoderTransformer,
     DenoisingAutoencoder,
+    NeighborEmbeddingAutoencoder,
     VAETransformer,
 )
 from sklearn_ae.nn import default_hidden_layer_sizes
@@ -33,7 +34,19 @@ def _checked_estimators():
         yield Estimator(max_epochs=3, init="random", hidden_layer_sizes=(8,), random_state=0)
 
 
-@parametrize_with_checks(list(_checked_estimators()))
+def _expected_failed_checks(estimator):
+    if type(estimator).__name__ == "NeighborEmbeddingAutoencoder":
+        return {
+            "check_methods_subset_invariance": (
+                "score_samples is each row's share of the trustworthiness of the rows given "
+                "together (its neighbours are among them), not a function of the row alone"
+            ),
+        }
+    return {}
+
+
+@parametrize_with_checks(list(_checked_estimators()),
+                         expected_failed_checks=_expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
@@ -76,8 +89,9 @@ def test_grid_search_over_n_components_without_y(Estimator):
     search.fit(X)
     scores = search.cv_results_["mean_test_score"]
     assert np.all(np.isfinite(scores))
-    if not issubclass(Estimator, VAETransformer):
-        # negative reconstruction errors (the VAE's ELBO, a log-density, may be positive)
+    if not issubclass(Estimator, (VAETransformer, NeighborEmbeddingAutoencoder)):
+        # negative reconstruction errors (the VAE's ELBO, a log-density, may be positive;
+        # the neighbour embedding's score is a trustworthiness, in [0, 1])
         assert np.all(scores <= 0)
     # the data has two latent factors: one component explains about half of it
     assert search.best_params_ == {f"{name}__n_components": 2}
@@ -95,8 +109,11 @@ def test_pipeline_with_classifier_on_digits(Estimator):
         LogisticRegression(max_iter=500),
     )
     pipe.fit(X_train, y_train)
-    # PCA(10) in the same pipeline scores about 0.9; chance is 0.1
-    assert pipe.score(X_test, y_test) > 0.8
+    # PCA(10) in the same pipeline scores about 0.9; chance is 0.1. The neighbour
+    # embedding starts from random weights (its default) and has 3 epochs at the suite's
+    # rate to bend them into a map: a lower bar (tests/test_neighbors.py checks its maps)
+    low = 0.6 if Estimator is NeighborEmbeddingAutoencoder else 0.8
+    assert pipe.score(X_test, y_test) > low
     assert pipe[:-1].transform(X_test).shape == (300, 10)
 
 

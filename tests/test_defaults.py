@@ -43,6 +43,7 @@ from sklearn_ae import (
     AutoencoderTransformer,
     ContractiveAutoencoder,
     DenoisingAutoencoder,
+    NeighborEmbeddingAutoencoder,
     VAETransformer,
 )
 
@@ -124,7 +125,9 @@ def test_default_fit_gives_the_pca_interface(Estimator):
     scores = est.score_samples(X_TEST)
     assert scores.shape == (len(X_TEST),) and np.isfinite(scores).all()
     assert est.score(X_TEST) == pytest.approx(scores.mean())
-    if Estimator is not VAETransformer:  # the VAE's score is the ELBO (tested below)
+    # the VAE's score is the ELBO (tested below), the neighbour embedding's the
+    # trustworthiness (tests/test_neighbors.py)
+    if Estimator not in (VAETransformer, NeighborEmbeddingAutoencoder):
         mse = np.mean((X_TEST - recon) ** 2, axis=1)
         assert_allclose(-scores, mse, rtol=1e-4)
     names = est.get_feature_names_out()
@@ -381,7 +384,7 @@ def test_grid_search_over_the_transformer_alone(Estimator):
     assert search.best_params_["n_components"] in (2, 4)
     assert search.best_score_ == scores.max()
     assert search.best_estimator_.n_iter_ == EPOCHS
-    if Estimator is not VAETransformer:
+    if Estimator not in (VAETransformer, NeighborEmbeddingAutoencoder):
         assert (scores < 0).all()  # minus the held-out reconstruction MSE
         # more components reconstruct held-out digits better
         assert search.best_params_ == {"n_components": 4}

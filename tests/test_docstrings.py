@@ -52,6 +52,19 @@ PARAMETER_EXCLUSIONS = {
         "sparsity": "acts on the posterior means, in the prior's units",
         "sparsity_weight": "the loss it is weighed against is the negative ELBO",
     },
+    # the map's own training: edges, not rows (sklearn_ae/_neighbors.py writes them)
+    "NeighborEmbeddingAutoencoder": {
+        "hidden_layer_sizes": "a narrower default: three rows are encoded per edge",
+        "init": "random by default; the PCA start is scaled to the map's units",
+        "max_epochs": "an epoch draws as many edges as there are rows",
+        "batch_size": "edges per batch, default 512",
+        "lr": "default 1e-2",
+        "weight_decay": "none by default: decay would shrink the map",
+        "early_stopping": "the validation loss is the neighbour objective",
+        "random_state": "also draws edges, negatives and the approximate search",
+        "compile": "no effect on the edge batches",
+        "data_parallel": "not supported",
+    },
 }
 
 # The same for the classifiers and regressors, against AutoencoderClassifier.

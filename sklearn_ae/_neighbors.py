@@ -1,0 +1,795 @@
+"""NeighborEmbeddingAutoencoder: a parametric UMAP map with a decoder back to the data."""
+
+import re
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from ._autoencoder import AutoencoderTransformer
+from ._base import _BaseAutoencoder
+from ._compat import Interval, StrOptions
+from ._dask import is_dask_collection
+from ._data import BlockRows, TensorData
+from ._device import oom_advice
+from ._fuzzy_graph import (
+    EdgeSampler,
+    KNNIndex,
+    find_ab_params,
+    fuzzy_graph,
+    new_row_memberships,
+    resolve_knn_method,
+)
+from ._net import AutoencoderNet
+from ._restore import integer, real
+from .losses import (
+    neighbor_embedding_loss,
+    reconstruction_loss,
+    reconstruction_loss_per_sample,
+    ssim_loss,
+    ssim_loss_per_sample,
+)
+from .nn import write_pca_start
+from .nn.mlp import zero_layer
+
+# the spread of the PCA start's first code unit (its standard deviation): UMAP's layouts
+# with spread=1 span about +-10, umap-learn scales its PCA / spectral start to +-10
+START_CODE_STD = 3.0
+
+# the default widths (the family's (512, 256) for 784 pixels cost twice the time per edge
+# for no better map in the MNIST benchmark)
+DEFAULT_WIDTHS = (256, 128)
+
+
+# --------------------------------------------------------------------------- data
+class NeighborGraph:
+    """What a neighbour-embedding fit trains on besides the rows: the fuzzy graph's edge
+    sampler over the training rows, and, for the validation rows, their ``k`` nearest
+    training rows with normalised memberships and fixed uniform negative samples."""
+
+    def __init__(self, X, sampler, n_train, valid_neighbors=None, valid_weights=None,
+                 valid_negatives=None):
+        self.X = X  # every row (training rows first), scaled, on the device
+        self.sampler = sampler
+        self.n_train = n_train
+        self.valid_neighbors = valid_neighbors
+        self.valid_weights = valid_weights
+        self.valid_negatives = valid_negatives
+
+
+class NeighborData(TensorData):
+    """A :class:`~sklearn_ae._data.TensorData` of rows ``offset`` onwards of ``graph.X``,
+    that the net draws edge batches from (training rows, ``offset=0``) or scores with
+    their neighbours (validation rows)."""
+
+    def __init__(self, X, y, graph, offset=0):
+        super().__init__(X, y)
+        self.graph = graph
+        self.offset = offset
+
+
+class NeighborSplit:
+    """The ``train_split`` of a :class:`NeighborData` whose validation rows come last."""
+
+    def __init__(self, n_valid):
+        self.n_valid = n_valid
+
+    def __call__(self, dataset, y=None):
+        n_train = len(dataset) - self.n_valid
+        return (
+            NeighborData(dataset.X[:n_train], dataset.y[:n_train], dataset.graph, 0),
+            NeighborData(dataset.X[n_train:], dataset.y[n_train:], dataset.graph, n_train),
+        )
+
+
+class EdgeBatch:
+    """The targets of one training batch: the rows are ``[heads, tails, uniform rows]``
+    (``size`` each); ``targets`` are the uniform rows' reconstruction targets and
+    ``negatives`` (size, negative_sample_rate) index the uniform rows each head is
+    repelled from."""
+
+    def __init__(self, size, targets, negatives):
+        self.size, self.targets, self.negatives = size, targets, negatives
+
+    def __len__(self):
+        return 3 * self.size
+
+
+class ValidBatch:
+    """The targets of a batch of validation rows: the rows are ``[rows, their k
+    neighbours, their negatives]``; ``targets`` the rows' reconstruction targets."""
+
+    def __init__(self, size, targets, weights, n_neighbors, n_negatives):
+        self.size, self.targets, self.weights = size, targets, weights
+        self.n_neighbors, self.n_negatives = n_neighbors, n_negatives
+
+    def __len__(self):
+        return self.size * (1 + self.n_neighbors + self.n_negatives)
+
+
+class EdgeBatches:
+    """One epoch of edge batches: as many edges as there are training rows, drawn in
+    proportion to their weights, ``batch_size`` per batch, each batch with as many rows
+    drawn uniformly (the negatives, and the rows to reconstruct)."""
+
+    def __init__(self, dataset, batch_size, n_negative, generator):
+        self.data, self.batch_size = dataset, batch_size
+        self.n_negative, self.generator = n_negative, generator
+
+    def __len__(self):
+        return -(-len(self.data) // self.batch_size)
+
+    def __iter__(self):
+        data, gen = self.data, self.generator
+        X, y, sampler = data.X, data.y, data.graph.sampler
+        n = len(X)
+        for start in range(0, n, self.batch_size):
+            size = min(self.batch_size, n - start)
+            heads, tails = sampler.sample(size, gen)
+            uniform = torch.randint(n, (size,), generator=gen, device=gen.device)
+            # each head is repelled from negative_sample_rate of the batch's uniform rows
+            negatives = torch.randint(size, (size, self.n_negative), generator=gen,
+                                      device=gen.device)
+            rows = torch.cat([heads, tails, uniform]).to(X.device)
+            yield X[rows], EdgeBatch(size, y[uniform.to(X.device)], negatives.to(X.device))
+
+
+class ValidBatches:
+    """Validation rows in order, each with its neighbours and negatives among the training
+    rows."""
+
+    def __init__(self, dataset, batch_size):
+        self.data, self.batch_size = dataset, batch_size
+
+    def __len__(self):
+        return -(-len(self.data) // self.batch_size)
+
+    def __iter__(self):
+        data, graph = self.data, self.data.graph
+        first = data.offset - graph.n_train
+        for start in range(0, len(data), self.batch_size):
+            stop = min(start + self.batch_size, len(data))
+            part = slice(first + start, first + stop)
+            neighbors, negatives = graph.valid_neighbors[part], graph.valid_negatives[part]
+            rows = torch.cat([data.X[start:stop], graph.X[neighbors.reshape(-1)],
+                              graph.X[negatives.reshape(-1)]])
+            yield rows, ValidBatch(stop - start, data.y[start:stop],
+                                   graph.valid_weights[part], neighbors.shape[1],
+                                   negatives.shape[1])
+
+
+# --------------------------------------------------------------------------- net
+class NeighborEmbeddingNet(AutoencoderNet):
+    """:class:`~sklearn_ae._net.AutoencoderNet` trained on edge batches: UMAP's fuzzy
+    cross-entropy of the codes (:func:`~sklearn_ae.losses.neighbor_embedding_loss`) plus
+    ``reconstruction_weight`` times the reconstruction loss of rows drawn uniformly.
+
+    Parameters beyond AutoencoderNet's
+    ----------------------------------
+    a, b : float
+        UMAP's curve ``q(d) = 1 / (1 + a d^(2b))``.
+    negative_sample_rate : int
+        Negatives per edge, each a uniformly drawn row.
+    reconstruction_weight : float
+        Weight of the reconstruction loss.
+    """
+
+    def __init__(self, module, *args, a=1.0, b=1.0, negative_sample_rate=5,
+                 reconstruction_weight=0.1, **kwargs):
+        super().__init__(module, *args, **kwargs)
+        self.a = a
+        self.b = b
+        self.negative_sample_rate = negative_sample_rate
+        self.reconstruction_weight = reconstruction_weight
+
+    def get_iterator(self, dataset, training=False):
+        graph = getattr(dataset, "graph", None)
+        if graph is None:
+            return super().get_iterator(dataset, training)
+        if training:
+            return EdgeBatches(dataset, self.batch_size, self.negative_sample_rate,
+                               self.device_rng_)
+        if dataset.offset == 0:  # the training rows, evaluated row by row
+            return super().get_iterator(dataset, training)
+        return ValidBatches(dataset, self.batch_size)
+
+    def train_step_single(self, batch, **fit_params):
+        Xi, yi = batch
+        if not isinstance(yi, EdgeBatch):
+            return super().train_step_single(batch, **fit_params)
+        self._set_training(True)
+        with self._autocast():
+            codes = self.module_.encode(Xi)
+            # only the uniform rows (the last third) are reconstructed
+            recon = None
+            if self.reconstruction_weight:
+                recon = self.module_.decode(codes[2 * yi.size:])
+        codes = codes.float()
+        loss = self._edge_loss(codes, None if recon is None else recon.float(), yi)
+        step = {"loss": loss, "y_pred": codes}
+        scaler = getattr(self, "grad_scaler_", None)
+        (loss if scaler is None else scaler.scale(loss)).backward()
+        return step
+
+    def _edge_loss(self, codes, recon, batch):
+        size = batch.size
+        heads, tails, uniform = codes[:size], codes[size:2 * size], codes[2 * size:]
+        loss = neighbor_embedding_loss(
+            heads, tails, uniform[batch.negatives], self.a, self.b
+        ).mean()
+        if recon is not None:
+            loss = loss + self.reconstruction_weight * self._recon_loss(recon, batch.targets)
+        return loss + self.penalty((recon, uniform), None, True)
+
+    def _recon_loss(self, recon, target):
+        if self.loss == "ssim":
+            return ssim_loss(recon, target, self.image_shape, self.ssim_range,
+                             self.ssim_offset)
+        return reconstruction_loss(self.loss, recon, target)
+
+    def _recon_row_losses(self, recon, target):
+        if self.loss == "ssim":
+            return ssim_loss_per_sample(recon, target, self.image_shape, self.ssim_range,
+                                        self.ssim_offset)
+        return reconstruction_loss_per_sample(self.loss, recon, target)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        if isinstance(y_true, ValidBatch):
+            return self._valid_row_losses(y_pred, y_true).mean()
+        if isinstance(y_true, EdgeBatch):  # the non-finite guard's check of a batch
+            recon = y_pred[0][2 * y_true.size:].float() if self.reconstruction_weight else None
+            return self._edge_loss(y_pred[1].float(), recon, y_true)
+        return super().get_loss(y_pred, y_true, X=X, training=training)
+
+    def _valid_row_losses(self, y_pred, batch):
+        recon, codes = y_pred[0].float(), y_pred[1].float()
+        size, k, m = batch.size, batch.n_neighbors, batch.n_negatives
+        rows = codes[:size]
+        neighbors = codes[size:size + size * k].reshape(size, k, -1)
+        negatives = codes[size + size * k:].reshape(size, m, -1)
+        attraction = neighbor_embedding_loss(
+            rows[:, None, :].expand_as(neighbors).reshape(-1, rows.shape[1]),
+            neighbors.reshape(-1, rows.shape[1]),
+            None, self.a, self.b,
+        ).reshape(size, k)
+        repulsion = neighbor_embedding_loss(rows, None, negatives, self.a, self.b)
+        losses = (attraction * batch.weights).sum(axis=1) + repulsion
+        if self.reconstruction_weight:
+            losses = losses + self.reconstruction_weight * self._recon_row_losses(
+                recon[:size], batch.targets)
+        extra = self.row_penalty((recon[:size], rows), None)
+        return losses + extra
+
+    def _valid_forward(self, x, batch):
+        # the neighbours and negatives are only encoded: decode the rows themselves
+        codes = self.module_.encode(x)
+        recon = self.module_.decode(codes[:batch.size]) if self.reconstruction_weight else codes
+        return recon, codes
+
+    def validation_step(self, batch, **fit_params):
+        Xi, yi = batch
+        if not isinstance(yi, ValidBatch):
+            return super().validation_step(batch, **fit_params)
+        self._set_training(False)
+        with torch.no_grad():
+            y_pred = self._valid_forward(Xi, yi)
+            loss = self._valid_row_losses(y_pred, yi).mean()
+        return {"loss": loss, "y_pred": y_pred[1]}
+
+    def _batch_row_losses(self, x, target):
+        if isinstance(target, ValidBatch):
+            return self._valid_row_losses(self._valid_forward(x, target), target)
+        return super()._batch_row_losses(x, target)
+
+
+# --------------------------------------------------------------------------- estimator
+def _choice(*options):
+    def check(value, fitted):
+        if value not in options:
+            raise ValueError(" or ".join(repr(o) for o in options))
+        return value
+
+    return check
+
+
+class NeighborEmbeddingAutoencoder(_BaseAutoencoder):
+    """Neighbour-embedding autoencoder: a parametric UMAP map with a decoder.
+
+    The encoder is trained on UMAP's objective (McInnes et al., 2018; parametric as in
+    Sainburg et al., 2021): the fuzzy cross-entropy between the training rows' fuzzy
+    ``n_neighbors``-nearest-neighbour graph and the codes' similarities
+    ``q(d) = 1 / (1 + a d^(2b))`` (``a``, ``b`` fitted from ``min_dist``), pulling the codes
+    of graph neighbours together and pushing those of uniformly drawn rows apart; the
+    decoder is trained jointly on the reconstruction of the data, with the weight
+    ``reconstruction_weight``, so the map has :meth:`inverse_transform` (decode any point of
+    the map to a row). Unlike UMAP and t-SNE, :meth:`transform` is one forward pass of the
+    encoder: a pure per-row function, fast, deterministic, exportable to ONNX.
+
+    Training follows UMAP's sampling: each epoch draws as many edges as there are training
+    rows, each in proportion to its weight (no edge list is repeated or materialised), in
+    batches of ``batch_size`` edges; for every edge the exact terms ``-log q(d)`` (attraction)
+    and, for each of ``negative_sample_rate`` uniformly drawn rows, ``-log(1 - q(d))``
+    (repulsion). The network starts from random weights, with the decoder at the mean
+    (``init="pca"`` starts the map at PCA's instead, which trained to worse maps on
+    MNIST). The kNN graph is exact (scikit-learn's
+    :class:`~sklearn.neighbors.NearestNeighbors`) or approximate (pynndescent, the optional
+    ``neighbors`` extra), see ``knn_method``.
+
+    Read more in the :doc:`user guide </neighbor_embedding>`.
+
+    Parameters
+    ----------
+    PARAMETERS
+
+    Attributes
+    ----------
+    ATTRIBUTES
+
+    See Also
+    --------
+    AutoencoderTransformer : The same network trained on reconstruction alone.
+    sklearn.manifold.TSNE : Neighbour embedding without a map for new rows.
+
+    References
+    ----------
+    McInnes, Healy & Melville, "UMAP: Uniform Manifold Approximation and Projection for
+    Dimension Reduction", arXiv:1802.03426, 2018.
+    Sainburg, McInnes & Gentner, "Parametric UMAP Embeddings for Representation and
+    Semisupervised Learning", Neural Computation 33(11), 2021.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_ae import NeighborEmbeddingAutoencoder
+    >>> X = load_digits().data[:300]
+    >>> nea = NeighborEmbeddingAutoencoder(max_epochs=3, random_state=0)
+    >>> nea.fit_transform(X).shape
+    (300, 2)
+    >>> nea.inverse_transform(nea.transform(X[:2])).shape
+    (2, 64)
+    """
+
+    _parameter_constraints = {
+        **_BaseAutoencoder._parameter_constraints,
+        "n_neighbors": [Interval(Integral, 2, None, closed="left")],
+        "min_dist": [Interval(Real, 0, None, closed="left")],
+        "spread": [Interval(Real, 0, None, closed="neither")],
+        "negative_sample_rate": [Interval(Integral, 1, None, closed="left")],
+        "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
+        "knn_method": [StrOptions({"auto", "exact", "approximate"})],
+        "score_neighbors": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    _net_class = NeighborEmbeddingNet
+    _fitted_attributes = {
+        **_BaseAutoencoder._fitted_attributes,
+        "n_neighbors_": integer(1),
+        "knn_method_": _choice("exact", "approximate"),
+        "a_": real(0, above=True),
+        "b_": real(0, above=True),
+    }
+    # the graph and the edge batches need every row: a memmap is read into memory
+    _streams_memmap = False
+
+    # UMAP's objective has its scale in the codes: decoupled weight decay pulling every
+    # weight towards 0 would shrink the map against it
+    _default_adamw_weight_decay = 0.0
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        n_neighbors=15,
+        min_dist=0.1,
+        spread=1.0,
+        negative_sample_rate=5,
+        reconstruction_weight=0.1,
+        knn_method="auto",
+        score_neighbors=5,
+        hidden_layer_sizes=None,
+        activation="relu",
+        init="random",
+        loss="mse",
+        max_epochs=60,
+        batch_size=512,
+        lr=1e-2,
+        lr_schedule="onecycle",
+        optimizer="adamw",
+        weight_decay=None,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=30,
+        tol=1e-4,
+        callbacks=None,
+        device="auto",
+        random_state=None,
+        verbose=0,
+        warm_start=False,
+        architecture="mlp",
+        image_shape=None,
+        sparsity=None,
+        sparsity_weight=0.1,
+        sparsity_target=0.05,
+        inference_batch_size=4096,
+        precision="auto",
+        compile=False,
+        data_parallel=False,
+        whiten=False,
+    ):
+        super().__init__(
+            n_components,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            init=init,
+            loss=loss,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            lr=lr,
+            lr_schedule=lr_schedule,
+            optimizer=optimizer,
+            weight_decay=weight_decay,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            callbacks=callbacks,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+            warm_start=warm_start,
+            architecture=architecture,
+            image_shape=image_shape,
+            sparsity=sparsity,
+            sparsity_weight=sparsity_weight,
+            sparsity_target=sparsity_target,
+            inference_batch_size=inference_batch_size,
+            precision=precision,
+            compile=compile,
+            data_parallel=data_parallel,
+            whiten=whiten,
+        )
+        self.n_neighbors = n_neighbors
+        self.min_dist = min_dist
+        self.spread = spread
+        self.negative_sample_rate = negative_sample_rate
+        self.reconstruction_weight = reconstruction_weight
+        self.knn_method = knn_method
+        self.score_neighbors = score_neighbors
+
+    # ------------------------------------------------------------------ hooks
+    def _join_ranks(self, X, continuing):
+        raise ValueError(
+            "data_parallel=True is not supported by NeighborEmbeddingAutoencoder: its "
+            "batches are edges of one neighbour graph of all rows; fit it in one process."
+        )
+
+    def _resolve_training_params(self):
+        super()._resolve_training_params()
+        if self.min_dist > self.spread:
+            raise ValueError(
+                f"min_dist={self.min_dist!r} must not exceed spread={self.spread!r}."
+            )
+        self.a_, self.b_ = find_ab_params(float(self.spread), float(self.min_dist))
+
+    def _resolve_sizes(self, n_values, pca):
+        default = self.hidden_layer_sizes is None and self.architecture == "mlp"
+        super()._resolve_sizes(n_values, pca)
+        if default:
+            self.hidden_layer_sizes_ = tuple(
+                min(w, d) for w, d in zip(self.hidden_layer_sizes_, DEFAULT_WIDTHS))
+
+    def _net_params(self):
+        return {
+            **super()._net_params(),
+            "a": self.a_,
+            "b": self.b_,
+            "negative_sample_rate": int(self.negative_sample_rate),
+            "reconstruction_weight": float(self.reconstruction_weight),
+        }
+
+    def _build_module(self, pca, seed):
+        module = super()._build_module(pca, seed)
+        if self.init == "random" and self.architecture == "mlp":
+            # the decoder starts at the mean (its last layer zero): the reconstruction
+            # never begins worse than the mean's, whatever the random map
+            last = [m for m in module.decoder.modules() if isinstance(m, torch.nn.Linear)]
+            with torch.no_grad():
+                zero_layer(last[-1])
+        return module
+
+    def _write_start(self, module, pca):
+        # PCA's scores in the map's units: the first axis with START_CODE_STD, the others
+        # in proportion (UMAP's curve has a scale; PCA's units are the data's). Directions
+        # without variance join the extra code units, as in the family's start.
+        var = pca.explained_variance_
+        n_keep = max(1, int(np.sum(var > 1e-12 * var[0]))) if var[0] > 0 else 1
+        std = np.sqrt(np.maximum(var[:n_keep], 0.0))
+        unit = START_CODE_STD / std[0] if std[0] > 0 else 1.0
+        write_pca_start(
+            module,
+            torch.as_tensor(pca.components_[:n_keep], dtype=torch.float32),
+            torch.as_tensor(std, dtype=torch.float32),
+            code_unit=float(unit),
+        )
+
+    def _training_data(self, X, valid_idx, stream):
+        """The rows (in memory: the graph needs them all) and the fuzzy graph of the
+        training rows; the validation rows' neighbours among the training rows."""
+        if isinstance(X, BlockRows):
+            X = np.asarray(X)
+        elif sp.issparse(X):
+            X = X.toarray()  # the graph and the edge batches gather rows from everywhere
+        data, split = super()._training_data(X, valid_idx, stream=False)
+        n_valid = 0 if valid_idx is None else len(valid_idx)
+        n_train = len(data) - n_valid
+        rng = np.random.RandomState(_graph_seed(self))
+        k = min(int(self.n_neighbors), n_train)
+        self.n_neighbors_ = k
+        self.knn_method_ = resolve_knn_method(self.knn_method, n_train)
+        rows = data.X.float().cpu().numpy()
+        advice = (f"{self.device_} ran out of memory while building the neighbour graph of "
+                  f"{n_train} rows; fit on device='cpu'.")
+        with oom_advice(advice):
+            index = KNNIndex(rows[:n_train], k, self.knn_method_, int(rng.randint(2**31 - 1)))
+            graph = NeighborGraph(data.X, EdgeSampler(fuzzy_graph(index.indices,
+                                                                  index.distances),
+                                                      self.device_), n_train)
+            if n_valid:
+                neighbors, weights = new_row_memberships(index, rows[n_train:])
+                negatives = rng.randint(n_train, size=(n_valid, int(self.negative_sample_rate)))
+                device = data.X.device
+                graph.valid_neighbors = torch.as_tensor(neighbors, device=device)
+                graph.valid_weights = torch.as_tensor(weights, dtype=torch.float32,
+                                                      device=device)
+                graph.valid_negatives = torch.as_tensor(negatives, device=device)
+        data = NeighborData(data.X, data.y, graph)
+        return data, None if split is None else NeighborSplit(n_valid)
+
+    # ------------------------------------------------------------------ scoring
+    def score_samples(self, X):
+        """Each row's trustworthiness: how well the map keeps its nearest neighbours.
+
+        Row ``i``'s share of :func:`sklearn.manifold.trustworthiness` of the codes of ``X``
+        with ``k = score_neighbors`` (at most ``(len(X) - 1) // 2``):
+        ``1 - 2 / (k (2n - 3k - 1)) * sum_j (r(i, j) - k)`` over the rows ``j`` among row
+        ``i``'s ``k`` nearest in the map but not in ``X``, ``r(i, j)`` their rank by
+        distance in ``X``. A property of the rows together, not of each row alone: a row
+        scores differently among other rows. Computed exactly, in blocks of rows
+        (``O(n^2)`` time); for a Dask array, a lazy Dask array whose computation gathers
+        all rows (they are compared with each other).
+
+        Parameters
+        ----------
+        X : array-like or dask.array.Array of shape (n_samples, n_features)
+            The rows whose map is judged; with fewer than 3 rows every row scores 1 (there
+            is no wrong neighbour to have).
+
+        Returns
+        -------
+        scores : ndarray or dask.array.Array of shape (n_samples,)
+            In [0, 1] for ``k < n / 2``; 1 means the map's ``k`` nearest neighbours of the
+            row are among its ``k`` nearest in ``X``.
+        """
+        if is_dask_collection(X):
+            import dask
+            import dask.array as da
+
+            X = self._validate_post_fit_data(X)
+            # lazy, like the family's Dask inference; the rows are gathered when computed
+            scores = dask.delayed(self._row_scores)(X)
+            scores = da.from_delayed(scores, shape=(X.shape[0],), dtype=np.float64)
+            return scores.rechunk((X.chunks[0],))
+        return self._row_scores(self._validate_post_fit_data(X))
+
+    def _row_scores(self, X):
+        X = X.toarray() if sp.issparse(X) else np.asarray(X)
+        codes = self.transform(X)
+        return row_trustworthiness(X.astype(np.float64), codes, int(self.score_neighbors))
+
+    def score(self, X, y=None):
+        """Trustworthiness of the map on ``X``: the mean of :meth:`score_samples`.
+
+        Equals ``sklearn.manifold.trustworthiness(X, transform(X), n_neighbors=k)`` with
+        ``k = score_neighbors``. This is what a grid search maximises: the objective's own
+        values cannot be compared across ``n_neighbors`` or ``min_dist`` (they change the
+        graph and the curve it is measured against), the reconstruction error rewards
+        PCA-like maps over ones that keep neighbourhoods, and trustworthiness needs no
+        labels, does not depend on the map's scale, and uses one fixed ``k`` for every
+        candidate (not ``n_neighbors``, which is being tuned).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : Ignored
+
+        Returns
+        -------
+        score : float
+        """
+        return float(np.mean(self.score_samples(X)))
+
+
+def _graph_seed(est):
+    """A seed for the graph's draws (approximate search, validation negatives) from
+    ``random_state`` without touching it."""
+    return int(est._fit_rng().randint(2**31 - 1)) ^ 0x5EED
+
+
+def row_trustworthiness(X, codes, k, block_rows=512):
+    """Each row's term of :func:`sklearn.manifold.trustworthiness` (their mean is it)."""
+    n = len(X)
+    k = min(k, (n - 1) // 2)
+    if k < 1:  # one or two rows: no neighbour can be wrong
+        return np.ones(n)
+    codes = np.asarray(codes, dtype=np.float64)
+    sq_x = np.einsum("ij,ij->i", X, X)
+    sq_z = np.einsum("ij,ij->i", codes, codes)
+    scores = np.empty(n)
+    norm = 2.0 / (k * (2.0 * n - 3.0 * k - 1.0))
+    for start in range(0, n, block_rows):
+        part = slice(start, min(start + block_rows, n))
+        rows = np.arange(part.start, part.stop)
+        dx = sq_x[part, None] + sq_x[None, :] - 2 * X[part] @ X.T
+        dz = sq_z[part, None] + sq_z[None, :] - 2 * codes[part] @ codes.T
+        dx[np.arange(len(rows)), rows] = -np.inf  # each row first, as sklearn ranks it
+        dz[np.arange(len(rows)), rows] = -np.inf
+        order = np.argsort(dx, axis=1, kind="stable")
+        ranks = np.empty_like(order)
+        ranks[np.arange(len(rows))[:, None], order] = np.arange(n)[None, :]
+        near_z = np.argsort(dz, axis=1, kind="stable")[:, 1:k + 1]
+        r = np.take_along_axis(ranks, near_z, axis=1) - k
+        scores[part] = 1.0 - norm * np.sum(np.maximum(r, 0), axis=1)
+    return scores
+
+
+# ------------------------------------------------------------------ the docstring
+def _entries(doc, section):
+    """The raw ``name : type`` entries of a numpydoc section of ``doc``, by name."""
+    match = re.search(rf"\n    {section}\n    -+\n(.*?)(\n\n    \w[\w ]*\n    -+\n|\Z)", doc,
+                      re.S)
+    entries, name = {}, None
+    for line in match.group(1).split("\n"):
+        head = re.match(r"    (\w+) : ", line)
+        if head:
+            name = head.group(1)
+            entries[name] = [line]
+        elif name is not None:
+            entries[name].append(line)
+    return {key: "\n".join(lines).rstrip() for key, lines in entries.items()}
+
+
+_OWN_PARAMETERS = {
+    "n_neighbors": """\
+    n_neighbors : int, default=15
+        Size of the local neighbourhoods (UMAP's ``n_neighbors``, the row itself counted):
+        larger values keep more of the global structure, smaller more local detail.
+        Lowered to the number of training rows when there are fewer.""",
+    "min_dist": """\
+    min_dist : float, default=0.1
+        The smallest distance between codes that the curve ``q(d)`` treats as distinct
+        (UMAP's ``min_dist``): small values give tight clusters.""",
+    "spread": """\
+    spread : float, default=1.0
+        The scale of the curve ``q(d)`` (UMAP's ``spread``); ``a_`` and ``b_`` are fitted
+        to ``spread`` and ``min_dist`` as umap-learn does.""",
+    "negative_sample_rate": """\
+    negative_sample_rate : int, default=5
+        Negative samples per edge: rows drawn uniformly whose codes are pushed away from
+        the edge's head (each batch draws ``batch_size`` rows and pairs every head with
+        this many of them).""",
+    "reconstruction_weight": """\
+    reconstruction_weight : float, default=0.1
+        Weight of the decoder's reconstruction loss (on the rows drawn uniformly, in the
+        scaled units, where it starts near 1) beside the neighbour-embedding loss (about 1
+        to 3). On the MNIST benchmark 0.1 gave a better map than 1.0 (held-out kNN-5
+        accuracy 0.82 against 0.80) at a reconstruction error still below 0.75 times
+        PCA(2)'s. 0 trains the encoder on the map alone (the decoder then stays at its
+        start).""",
+    "knn_method": """\
+    knn_method : {"auto", "exact", "approximate"}, default="auto"
+        How the k-nearest-neighbour graph of the training rows is found: ``"exact"``,
+        scikit-learn's :class:`~sklearn.neighbors.NearestNeighbors`; ``"approximate"``,
+        NN-descent from pynndescent (as umap-learn; the optional ``neighbors`` extra,
+        ``pip install 'sklearn-ae[neighbors]'``); ``"auto"``, approximate from 20,000
+        training rows on where pynndescent is installed, exact otherwise. The method used is
+        ``knn_method_``.""",
+    "score_neighbors": """\
+    score_neighbors : int, default=5
+        ``k`` of the trustworthiness that :meth:`score` returns. Fixed rather than
+        ``n_neighbors``, so that a grid search over ``n_neighbors`` compares its
+        candidates on one measure.""",
+}
+
+# shared parameters whose meaning differs here (tests/test_docstrings.py lists them)
+_CHANGED_PARAMETERS = {
+    "hidden_layer_sizes": """\
+    hidden_layer_sizes : int or array-like of int, default=None
+        Widths of the encoder's hidden layers (an int means one layer); the decoder
+        mirrors them. ``None``: the family's default capped at (256, 128), which 784
+        pixels get (every training step encodes three rows per edge).""",
+    "init": """\
+    init : {"pca", "random"}, default="random"
+        ``"random"``: PyTorch's default initialisation. ``"pca"``: a PCA-initialised
+        linear path plus a non-linear residual path that starts at zero, scaled so that
+        the first code unit has a standard deviation of 3 (the map's units); before
+        training, ``transform`` is PCA's and the reconstruction PCA's. The default is
+        ``"random"`` because on MNIST the PCA start trained to a worse map (held-out
+        kNN-5 accuracy 0.60 against 0.75 after 60 epochs): Adam's steps, the same size for
+        every weight, are large against the small weights of PCA's linear path.""",
+    "max_epochs": """\
+    max_epochs : int, default=60
+        Maximum number of epochs; an epoch draws as many edges as there are training rows
+        (in batches of ``batch_size``). With ``lr_schedule="onecycle"`` also the length of
+        the learning-rate schedule.""",
+    "batch_size": """\
+    batch_size : int, default=512
+        Edges per training batch (each brings a head, a tail and a uniformly drawn row);
+        rows per batch in validation.""",
+    "lr": """\
+    lr : float, default=1e-2
+        Learning rate: the peak of the one-cycle schedule, or the constant rate with
+        ``lr_schedule="constant"`` and in :meth:`partial_fit`.""",
+    "weight_decay": """\
+    weight_decay : float, default=None
+        Passed to the optimizer as ``weight_decay``. ``None`` means 0: decay pulling the
+        weights towards zero would shrink the map, whose scale the objective fixes. The
+        value used is ``weight_decay_``.""",
+    "early_stopping": """\
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the data, stop when its loss has not improved
+        for ``n_iter_no_change`` epochs, and keep the best weights seen (the PCA start
+        included). The validation loss of a held-out row is the objective against its
+        ``n_neighbors`` nearest training rows (their memberships normalised, as in UMAP's
+        transform) and ``negative_sample_rate`` training rows drawn once, plus the
+        weighted reconstruction loss.""",
+    "random_state": """\
+    random_state : int, RandomState instance or None, default=None
+        Seeds every random draw of a fit: the initial weights, the validation split, the
+        edges and negative samples, and the approximate neighbour search. ``None``: a
+        fresh seed from the operating system. The fit draws from generators of its own,
+        never from torch's or numpy's global random state.""",
+    "compile": """\
+    compile : bool, default=False
+        Has no effect on the edge batches of training (they call the encoder and the
+        decoder separately); kept for the family's interface.""",
+    "data_parallel": """\
+    data_parallel : bool, default=False
+        Must be False: training samples edges of one graph of all rows (``ValueError``
+        otherwise).""",
+}
+
+_OWN_ATTRIBUTES = """\
+    n_neighbors_ : int
+        Neighbourhood size used (``n_neighbors``, at most the number of training rows).
+    knn_method_ : str
+        ``"exact"`` or ``"approximate"``: how the neighbour graph was found.
+    a_ : float
+        ``a`` of UMAP's curve ``q(d) = 1 / (1 + a d^(2b))``.
+    b_ : float
+        ``b`` of the curve."""
+
+
+def _build_docstring(cls, reference):
+    """``cls``'s docstring with the shared entries copied from ``reference``'s, so that
+    they stay identical as the family's text changes."""
+    ref_params = _entries(reference.__doc__, "Parameters")
+    params = []
+    for name in _init_order(cls):
+        text = _OWN_PARAMETERS.get(name) or _CHANGED_PARAMETERS.get(name) or ref_params[name]
+        params.append(text)
+    attributes = list(_entries(reference.__doc__, "Attributes").values())
+    doc = cls.__doc__.replace("    PARAMETERS", "\n".join(params))
+    return doc.replace("    ATTRIBUTES", "\n".join([*attributes[:1], _OWN_ATTRIBUTES,
+                                                     *attributes[1:]]))
+
+
+def _init_order(cls):
+    import inspect
+
+    return [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
+
+
+NeighborEmbeddingAutoencoder.__doc__ = _build_docstring(
+    NeighborEmbeddingAutoencoder, AutoencoderTransformer)
+CHANGED_PARAMETERS = tuple(_CHANGED_PARAMETERS)

@@ -1,0 +1,248 @@
+"""NeighborEmbeddingAutoencoder and its fuzzy graph (sklearn_ae/_neighbors.py,
+sklearn_ae/_fuzzy_graph.py). The family-wide tests (conftest.ESTIMATORS) cover the rest of
+its contract."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from conftest import Snapshot, initial_weights, make_estimator
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.datasets import load_digits, make_blobs
+from sklearn.manifold import trustworthiness
+from sklearn.neighbors import KNeighborsClassifier
+
+import sklearn_ae._fuzzy_graph as fg
+from sklearn_ae import NeighborEmbeddingAutoencoder
+from sklearn_ae.losses import neighbor_embedding_loss
+
+
+def _blobs(n_samples=240, seed=0):
+    return make_blobs(n_samples=n_samples, n_features=10, centers=4, cluster_std=1.0,
+                      random_state=seed)
+
+
+def _fit(X, **params):
+    params = {"max_epochs": 15, "hidden_layer_sizes": (32,), "lr": 1e-2,
+              "batch_size": 64, "early_stopping": False, **params}
+    return make_estimator(NeighborEmbeddingAutoencoder, **params).fit(X)
+
+
+# ------------------------------------------------------------------ the graph
+def test_find_ab_params_matches_umap_learn_values():
+    # umap-learn's find_ab_params(1.0, 0.1) (its default min_dist): a=1.577, b=0.895
+    a, b = fg.find_ab_params(1.0, 0.1)
+    assert a == pytest.approx(1.577, abs=2e-3)
+    assert b == pytest.approx(0.895, abs=2e-3)
+    # a larger min_dist flattens the curve near 0
+    a2, b2 = fg.find_ab_params(1.0, 0.5)
+    assert a2 < a
+
+
+def test_smooth_knn_dist_solves_for_log2_k():
+    rng = np.random.RandomState(0)
+    X = rng.randn(50, 4)
+    index = fg.KNNIndex(X, 8, "exact", 0)
+    assert_array_equal(index.indices[:, 0], np.arange(50))  # the row itself first
+    rho, sigma = fg.smooth_knn_dist(index.distances, 8)
+    assert_allclose(rho, index.distances[:, 1])  # the nearest other row
+    psum = np.exp(-np.maximum(index.distances[:, 1:] - rho[:, None], 0) / sigma[:, None])
+    assert_allclose(psum.sum(axis=1), math.log2(8), atol=1e-3)
+
+
+def test_fuzzy_graph_is_the_fuzzy_union_of_memberships():
+    rng = np.random.RandomState(1)
+    X = rng.randn(40, 3)
+    index = fg.KNNIndex(X, 6, "exact", 0)
+    P = fg.fuzzy_graph(index.indices, index.distances).toarray()
+    # the same by a plain loop over the directed memberships
+    rho, sigma = fg.smooth_knn_dist(index.distances, 6)
+    W = np.zeros((40, 40))
+    for i in range(40):
+        for j, d in zip(index.indices[i, 1:], index.distances[i, 1:]):
+            W[i, j] = math.exp(-max(0.0, d - rho[i]) / sigma[i])
+    assert_allclose(P, W + W.T - W * W.T, atol=1e-12)
+    assert_allclose(P, P.T)
+    assert P.max() <= 1.0 and np.all(np.diag(P) == 0)
+
+
+def test_edge_sampler_draws_in_proportion_to_weights():
+    import scipy.sparse as sp
+
+    graph = sp.csr_matrix(np.array([[0, 1.0, 0], [0, 0, 2.0], [7.0, 0, 0]]))
+    sampler = fg.EdgeSampler(graph, "cpu")
+    heads, tails = sampler.sample(40_000, torch.Generator().manual_seed(0))
+    edges = list(zip(heads.tolist(), tails.tolist()))
+    freq = [edges.count(e) / len(edges) for e in [(0, 1), (1, 2), (2, 0)]]
+    assert_allclose(freq, [0.1, 0.2, 0.7], atol=0.01)
+
+
+def test_new_rows_get_normalised_memberships():
+    X = np.random.RandomState(2).randn(60, 3)
+    index = fg.KNNIndex(X[:50], 5, "exact", 0)
+    neighbors, weights = fg.new_row_memberships(index, X[50:])
+    assert neighbors.shape == weights.shape == (10, 5)
+    assert_allclose(weights.sum(axis=1), 1.0)
+    assert np.all(neighbors < 50)
+
+
+def test_knn_method_auto_and_missing_pynndescent(monkeypatch):
+    assert fg.resolve_knn_method("auto", 100) == "exact"
+    assert fg.resolve_knn_method("exact", 10**6) == "exact"
+    monkeypatch.setattr(fg, "have_pynndescent", lambda: False)
+    assert fg.resolve_knn_method("auto", 10**6) == "exact"
+    with pytest.raises(ImportError, match="pynndescent"):
+        fg.resolve_knn_method("approximate", 100)
+
+
+def test_approximate_graph_agrees_with_the_exact_one():
+    pytest.importorskip("pynndescent", reason="the approximate graph needs pynndescent")
+    X, _ = _blobs(300)
+    exact = fg.KNNIndex(X, 10, "exact", 0)
+    approx = fg.KNNIndex(X, 10, "approximate", 0)
+    overlap = np.mean([len(set(a) & set(b)) / 10
+                       for a, b in zip(exact.indices, approx.indices)])
+    assert overlap > 0.95
+    assert_array_equal(approx.indices[:, 0], np.arange(300))
+
+
+# ------------------------------------------------------------------ the loss
+def test_neighbor_embedding_loss_is_the_exact_cross_entropy():
+    a, b = 1.5, 0.9
+    heads = torch.tensor([[0.0, 0.0], [1.0, 2.0]])
+    tails = torch.tensor([[3.0, 4.0], [1.0, 2.5]])
+    negatives = torch.tensor([[[1.0, 0.0]], [[4.0, 6.0]]])
+
+    def q(d2):
+        return 1.0 / (1.0 + a * d2**b)
+
+    got = neighbor_embedding_loss(heads, tails, negatives, a, b, eps=0.0)
+    d2_pos = ((heads - tails) ** 2).sum(1)
+    d2_neg = ((heads - negatives[:, 0]) ** 2).sum(1)
+    want = -torch.log(q(d2_pos)) - torch.log(1 - q(d2_neg))
+    assert_allclose(got.numpy(), want.numpy(), rtol=1e-5)
+    # at distance 0 the eps keeps the repulsion and its gradient finite
+    z = torch.zeros(1, 2, requires_grad=True)
+    loss = neighbor_embedding_loss(z, None, torch.zeros(1, 1, 2), a, b).sum()
+    loss.backward()
+    assert torch.isfinite(loss) and torch.isfinite(z.grad).all()
+
+
+# ------------------------------------------------------------------ the estimator
+def test_map_separates_clusters_and_is_trustworthy():
+    X, y = _blobs()
+    est = _fit(X)
+    codes = est.transform(X)
+    # the PCA start already separates blobs this clear; training must keep that and
+    # make the map trustworthy
+    acc = KNeighborsClassifier(5).fit(codes[:180], y[:180]).score(codes[180:], y[180:])
+    assert acc >= 0.95
+    assert est.score(X) > 0.85
+    assert est.loss_curve_[-1] < est.loss_curve_[0]
+
+
+def test_training_beats_the_pca_map():
+    # the default random start trained on the objective keeps neighbourhoods better than
+    # PCA's map (the untrained PCA start)
+    X = load_digits().data[:400]
+    y = load_digits().target[:400]
+    pca_map = _fit(X, max_epochs=1, lr=1e-9, init="pca")
+    trained = _fit(X, max_epochs=30, lr=1e-2, hidden_layer_sizes=(64,))
+    assert trained.score(X) > pca_map.score(X) + 0.04  # 0.935 against 0.872
+
+    def knn(est):
+        codes = est.transform(X)
+        return KNeighborsClassifier(5).fit(codes[:300], y[:300]).score(codes[300:], y[300:])
+
+    assert knn(trained) > knn(pca_map) + 0.1  # 0.80 against 0.58
+
+
+def test_score_is_sklearn_trustworthiness():
+    X, _ = _blobs(120)
+    est = _fit(X, max_epochs=2)
+    scores = est.score_samples(X)
+    assert scores.shape == (120,)
+    assert est.score(X) == pytest.approx(scores.mean())
+    want = trustworthiness(X, est.transform(X), n_neighbors=est.score_neighbors)
+    assert est.score(X) == pytest.approx(want, abs=1e-3)  # (ties may rank apart)
+    est.set_params(score_neighbors=3)
+    want = trustworthiness(X, est.transform(X), n_neighbors=3)
+    assert est.score(X) == pytest.approx(want, abs=1e-3)
+    assert_array_equal(est.score_samples(X[:2]), [1.0, 1.0])  # no wrong neighbour to have
+
+
+def test_transform_is_a_per_row_function():
+    X, _ = _blobs(120)
+    est = _fit(X, max_epochs=2)
+    assert_allclose(est.transform(X[:7]), est.transform(X)[:7], rtol=1e-6, atol=1e-6)
+    assert_allclose(est.transform(X[50:51]), est.transform(X)[50:51], rtol=1e-6, atol=1e-6)
+
+
+def test_fitted_attributes_and_small_data():
+    X, _ = _blobs(40)
+    est = _fit(X, max_epochs=2, n_neighbors=100)
+    assert est.n_neighbors_ == 40  # lowered to the rows there are
+    assert est.knn_method_ == "exact"
+    assert (est.a_, est.b_) == pytest.approx(fg.find_ab_params(1.0, 0.1))
+    assert est.hidden_layer_sizes_ == (32,)
+    default = make_estimator(NeighborEmbeddingAutoencoder, hidden_layer_sizes=None,
+                             max_epochs=1).fit(np.random.RandomState(0).rand(3000, 784))
+    assert default.hidden_layer_sizes_ == (256, 128)
+
+
+def test_validation_loss_is_the_neighbour_objective():
+    X, _ = _blobs(200)
+    est = _fit(X, early_stopping=True, max_epochs=4)
+    assert len(est.validation_loss_curve_) == 4
+    assert np.isfinite(est.validation_loss_curve_).all()
+    # it is the training objective's scale (neighbour terms plus reconstruction), not
+    # the reconstruction alone
+    assert est.validation_loss_curve_[0] > 1.0 - est.train_explained_variance_ratio_
+
+
+def test_reconstruction_weight_zero_leaves_the_decoder_at_its_start():
+    X, _ = _blobs(120)
+    est = _fit(X, max_epochs=3, reconstruction_weight=0.0, callbacks=[Snapshot()])
+    start = initial_weights(est)
+    for name, value in est.net_.module_.state_dict().items():
+        if name.startswith("decoder."):
+            assert_array_equal(value.numpy(), start[name].numpy())
+    assert any(not torch.equal(value, start[name])
+               for name, value in est.net_.module_.state_dict().items()
+               if name.startswith("encoder."))
+
+
+def test_decoder_rebuilds_better_than_the_mean():
+    X, _ = _blobs(240)
+    est = _fit(X, reconstruction_weight=1.0)
+    mse = np.mean((est.reconstruct(X) - X) ** 2)
+    assert mse < np.mean((X - X.mean(axis=0)) ** 2) * 0.5
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"n_neighbors": 1}, "n_neighbors"),
+        ({"min_dist": -0.1}, "min_dist"),
+        ({"negative_sample_rate": 0}, "negative_sample_rate"),
+        ({"reconstruction_weight": -1.0}, "reconstruction_weight"),
+        ({"knn_method": "ball_tree"}, "knn_method"),
+        ({"min_dist": 2.0}, "must not exceed spread"),
+        ({"data_parallel": True}, "data_parallel=True is not supported"),
+    ],
+)
+def test_invalid_parameters(params, match):
+    X, _ = _blobs(60)
+    est = make_estimator(NeighborEmbeddingAutoencoder, **params)
+    with pytest.raises(ValueError, match=match):
+        est.fit(X)
+    assert not hasattr(est, "net_")
+
+
+def test_approximate_fit_runs_where_pynndescent_is_installed():
+    pytest.importorskip("pynndescent", reason="knn_method='approximate' needs pynndescent")
+    X, _ = _blobs(200)
+    est = _fit(X, max_epochs=2, knn_method="approximate")
+    assert est.knn_method_ == "approximate"
+    assert np.isfinite(est.transform(X)).all()
