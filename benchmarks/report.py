@@ -411,6 +411,20 @@ def protocol(meta):
     return "\n".join(lines)
 
 
+# measured by benchmarks/bench_neighbors.py, not by the suite: its table lives in
+# benchmarks/README.md and is included here, so regenerating this report keeps it
+NEIGHBORS_SECTION = [
+    "## Neighbour embeddings on MNIST (issue 26)", "",
+    "NeighborEmbeddingAutoencoder beside umap-learn and openTSNE, from "
+    "`benchmarks/bench_neighbors.py` (see [its page](neighbor_embedding.md)):", "",
+    "```{include} ../benchmarks/README.md",
+    ":start-after: <!-- neighbors-results-start -->",
+    ":end-before: <!-- neighbors-results-end -->",
+    ":relative-images:",
+    "```", "",
+]
+
+
 def write_report(results_dir=RESULTS_DIR, report_path=DEFAULT_REPORT):
     """Regenerate the markdown report and its PNG figures; returns the report's path."""
     meta, arrays = load_results(results_dir)
@@ -478,6 +492,7 @@ def write_report(results_dir=RESULTS_DIR, report_path=DEFAULT_REPORT):
             out.append(f"* {meta['method_labels'].get(method, method)} ({status}: {note}): "
                        + ", ".join(where))
         out.append("")
+    out += NEIGHBORS_SECTION
     out += ["## Published anchors", "", anchors(meta), ""]
     report_path.parent.mkdir(parents=True, exist_ok=True)
     report_path.write_text("\n".join(out))
