@@ -411,18 +411,32 @@ def protocol(meta):
     return "\n".join(lines)
 
 
-# measured by benchmarks/bench_neighbors.py, not by the suite: its table lives in
-# benchmarks/README.md and is included here, so regenerating this report keeps it
-NEIGHBORS_SECTION = [
-    "## Neighbour embeddings on MNIST (issue 26)", "",
-    "NeighborEmbeddingAutoencoder beside umap-learn and openTSNE, from "
-    "`benchmarks/bench_neighbors.py` (see [its page](neighbor_embedding.md)):", "",
-    "```{include} ../benchmarks/README.md",
-    ":start-after: <!-- neighbors-results-start -->",
-    ":end-before: <!-- neighbors-results-end -->",
-    ":relative-images:",
-    "```", "",
-]
+def _included_section(title, intro, marker):
+    """A section whose table lives in benchmarks/README.md between ``<!-- marker-start -->``
+    and ``<!-- marker-end -->``, included, so regenerating this report keeps it."""
+    return [
+        f"## {title}", "", intro, "",
+        "```{include} ../benchmarks/README.md",
+        f":start-after: <!-- {marker}-start -->",
+        f":end-before: <!-- {marker}-end -->",
+        ":relative-images:",
+        "```", "",
+    ]
+
+
+# measured by their own scripts, not by the suite
+INCLUDED_SECTIONS = (
+    _included_section(
+        "Neighbour embeddings on MNIST (issue 26)",
+        "NeighborEmbeddingAutoencoder beside umap-learn and openTSNE, from "
+        "`benchmarks/bench_neighbors.py` (see [its page](neighbor_embedding.md)):",
+        "neighbors-results"),
+    _included_section(
+        "Sparse input: memory and TF-IDF text (issue 27)",
+        "A fit on a large CSR matrix, and the LSA pipeline with the autoencoder where "
+        "TruncatedSVD stood, from `benchmarks/bench_sparse_input.py`:",
+        "sparse-results"),
+)
 
 
 def write_report(results_dir=RESULTS_DIR, report_path=DEFAULT_REPORT):
@@ -492,7 +506,7 @@ def write_report(results_dir=RESULTS_DIR, report_path=DEFAULT_REPORT):
             out.append(f"* {meta['method_labels'].get(method, method)} ({status}: {note}): "
                        + ", ".join(where))
         out.append("")
-    out += NEIGHBORS_SECTION
+    out += [line for section in INCLUDED_SECTIONS for line in section]
     out += ["## Published anchors", "", anchors(meta), ""]
     report_path.parent.mkdir(parents=True, exist_ok=True)
     report_path.write_text("\n".join(out))
