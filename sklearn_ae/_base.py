@@ -541,8 +541,13 @@ class _BaseAutoencoder(
             module,
             torch.as_tensor(pca.components_[:n_keep], dtype=torch.float32),
             torch.as_tensor(np.sqrt(var[:n_keep]), dtype=torch.float32),
-            code_unit=float(self.scale_),
+            code_unit=self._start_code_unit(pca),
         )
+
+    def _start_code_unit(self, pca):
+        """What the PCA start's scores are multiplied by: ``scale_``, so that codes come
+        out in the data's units (members whose codes have units of their own change it)."""
+        return float(self.scale_)
 
     # ------------------------------------------------------------ validation
     def _setup(self, X, partial=False):

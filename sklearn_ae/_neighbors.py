@@ -30,7 +30,6 @@ from .losses import (
     ssim_loss,
     ssim_loss_per_sample,
 )
-from .nn import write_pca_start
 from .nn.mlp import zero_layer
 
 # the spread of the PCA start's first code unit (its standard deviation): UMAP's layouts
@@ -498,20 +497,11 @@ class NeighborEmbeddingAutoencoder(_BaseAutoencoder):
                 zero_layer(last[-1])
         return module
 
-    def _write_start(self, module, pca):
+    def _start_code_unit(self, pca):
         # PCA's scores in the map's units: the first axis with START_CODE_STD, the others
-        # in proportion (UMAP's curve has a scale; PCA's units are the data's). Directions
-        # without variance join the extra code units, as in the family's start.
-        var = pca.explained_variance_
-        n_keep = max(1, int(np.sum(var > 1e-12 * var[0]))) if var[0] > 0 else 1
-        std = np.sqrt(np.maximum(var[:n_keep], 0.0))
-        unit = START_CODE_STD / std[0] if std[0] > 0 else 1.0
-        write_pca_start(
-            module,
-            torch.as_tensor(pca.components_[:n_keep], dtype=torch.float32),
-            torch.as_tensor(std, dtype=torch.float32),
-            code_unit=float(unit),
-        )
+        # in proportion (UMAP's curve has a scale; PCA's units are the data's)
+        std = float(np.sqrt(pca.explained_variance_[0]))
+        return START_CODE_STD / std if std > 0 else 1.0
 
     def _training_data(self, X, valid_idx, stream):
         """The rows (in memory: the graph needs them all) and the fuzzy graph of the
