@@ -9,9 +9,19 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import _fit_context
+from sklearn.utils._array_api import _convert_to_numpy as convert_to_numpy
+from sklearn.utils._array_api import get_namespace_and_device
 from sklearn.utils._param_validation import HasMethods, InvalidParameterError, StrOptions
 from sklearn.utils._param_validation import Interval as _Interval
 from sklearn.utils._set_output import _get_output_config
+
+try:
+    from sklearn.utils._array_api import check_same_namespace
+except ImportError:  # scikit-learn < 1.9, whose estimators do not check this either
+
+    def check_same_namespace(X, estimator, *, attribute, method):
+        """Nothing to check before scikit-learn 1.9."""
+
 
 __all__ = [
     "HasMethods",
@@ -20,6 +30,9 @@ __all__ = [
     "StrOptions",
     "_fit_context",
     "check_positive_int",
+    "check_same_namespace",
+    "convert_to_numpy",
+    "get_namespace_and_device",
     "is_int",
     "output_container",
 ]

@@ -11,6 +11,8 @@ import torch
 from sklearn import get_config
 from sklearn.decomposition import PCA
 
+from ._compat import convert_to_numpy, get_namespace_and_device
+
 # float64 work space per chunk of rows (column statistics, scaling): small enough to stay
 # in cache and spare page faults, large enough to amortise the per-chunk calls
 STATS_CHUNK_BYTES = 2 * 2**20
@@ -489,10 +491,49 @@ def check_tensor(X, input_name="X"):
     return X
 
 
-def host_array(X):
-    """``X``, or a tensor kept under ``array_api_dispatch``, checked, as a numpy array: for
-    what computes from host memory (a fit, the supervised estimators' predictions)."""
-    return check_tensor(X).cpu().numpy() if dispatched_tensor(X) else X
+def _other_namespace_array(a):
+    """Whether ``a`` is an array of an array API namespace other than NumPy's (a torch
+    tensor, an array_api_strict or CuPy array...)."""
+    return isinstance(a, torch.Tensor) or (
+        hasattr(a, "__array_namespace__") and not isinstance(a, (np.ndarray, np.generic)))
+
+
+def array_namespace(X):
+    """``(xp, device)``, the namespace and device of ``X`` when scikit-learn's
+    ``array_api_dispatch`` is on and ``X`` is an array of another namespace than NumPy's:
+    where answers about ``X`` go. None otherwise (NumPy, sparse, pandas, lists, or no
+    flag)."""
+    if not (get_config()["array_api_dispatch"] and _other_namespace_array(X)):
+        return None
+    xp, _, device = get_namespace_and_device(X)
+    return xp, device
+
+
+def is_numeric_array(a):
+    """Whether ``a`` is an array of numbers: a NumPy one (not of strings or objects), or
+    one of another namespace."""
+    if isinstance(a, np.ndarray):
+        return a.dtype.kind in "biufc"
+    return _other_namespace_array(a)
+
+
+def to_host(a):
+    """``a`` as a NumPy array if it is an array of another namespace (a tensor on any
+    device...); anything else as it is."""
+    if isinstance(a, torch.Tensor):
+        return a.detach().cpu().numpy()
+    if _other_namespace_array(a):
+        return convert_to_numpy(a, a.__array_namespace__())
+    return a
+
+
+def to_namespace(a, xp, device):
+    """A numeric NumPy array ``a`` as an array of namespace ``xp`` on ``device``; anything
+    else (an array of that namespace already, a float, labels that are strings) as it
+    is."""
+    if isinstance(a, np.ndarray) and is_numeric_array(a):
+        return xp.asarray(a, device=device)
+    return a
 
 
 def output_like(A, shape, dtype):
@@ -527,7 +568,7 @@ class Scaler:
     """
 
     def __init__(self, mean, scale):
-        self.mean = mean
+        self.mean = to_host(mean)  # fitted under array_api_dispatch, it may be a tensor
         self.scale = scale
 
     def __call__(self, X):

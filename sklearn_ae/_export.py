@@ -8,6 +8,7 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
+from ._data import to_host
 from .losses import hoyer_sparsity
 from .nn import ScaledPart, onnx_model
 
@@ -117,8 +118,8 @@ class ExportMixin:
         """
         codes = self.transform(X)
         if self.whiten:  # the penalty acts on the network's own codes
-            codes = codes * self.code_std_.astype(np.float32) + self.code_mean_.astype(
-                np.float32)
+            std, mean = (to_host(a).astype(np.float32) for a in (self.code_std_, self.code_mean_))
+            codes = codes * std + mean
         codes = codes / np.float32(self._code_unit())
         if self.sparsity == "kl":
             return (1.0 / (1.0 + np.exp(-codes))).astype(np.float32)

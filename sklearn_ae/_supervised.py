@@ -55,8 +55,8 @@ from ._data import (
     column_mean_std,
     dense,
     dense_batch_rows,
-    host_array,
     start_pca,
+    to_host,
     validation_indices,
 )
 from ._device import oom_advice
@@ -335,7 +335,7 @@ class _BaseSupervised(
         self : object
             The fitted estimator.
         """
-        with atomic(self):
+        with atomic(self), self._host_fit(X, y) as (X, y):
             self._fit_steps(X, y)
         return self
 
@@ -344,7 +344,7 @@ class _BaseSupervised(
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
-        X = validate_data(self, host_array(X), dtype=INPUT_DTYPES, accept_sparse="csr",
+        X = validate_data(self, X, dtype=INPUT_DTYPES, accept_sparse="csr",
                           ensure_min_samples=2)
         check_consistent_length(X, y)
         targets = self._encode_targets(y)
@@ -543,8 +543,7 @@ class _BaseSupervised(
     # ------------------------------------------------------------ inference
     def _validate_post_fit_data(self, X):
         check_is_fitted(self)
-        X = validate_data(self, host_array(X), reset=False, dtype=INPUT_DTYPES,
-                          accept_sparse="csr")
+        X = validate_data(self, X, reset=False, dtype=INPUT_DTYPES, accept_sparse="csr")
         self.autoencoder_._check_bce_range(X)
         return X
 
@@ -1289,7 +1288,7 @@ class AutoencoderRegressor(RegressorMixin, _BaseSupervised):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs_)
             One-dimensional for a single target.
         """
-        y = self._head_outputs(X) * self.y_scale_ + self.y_mean_
+        y = self._head_outputs(X) * to_host(self.y_scale_) + to_host(self.y_mean_)
         return y.ravel() if self.n_outputs_ == 1 else y
 
     def __sklearn_tags__(self):

@@ -1,5 +1,8 @@
-"""Torch tensors under scikit-learn's ``array_api_dispatch``: transform, inverse_transform,
-score_samples (and reconstruct) answer in the input's namespace and on its device.
+"""Arrays of other namespaces under scikit-learn's ``array_api_dispatch``: the answers of
+inference (transform, inverse_transform, score_samples, reconstruct, predict...) in the
+input's namespace and on its device, torch tensors computed where they lie; a fit's fitted
+arrays in its input's namespace; pickles and files of NumPy arrays all the same.
+scikit-learn's own array API estimator checks run over the family in tests/test_common.py.
 
 scikit-learn refuses the flag unless ``SCIPY_ARRAY_API=1`` was set before scipy was first
 imported, which the test process has done long before; the checks run in a fresh
@@ -71,16 +74,67 @@ def test_bad_tensors_get_check_arrays_errors():
     """)
 
 
-def test_fit_and_the_classifier_take_tensors_and_compute_on_the_host():
+def test_a_fit_on_tensors_leaves_its_fitted_arrays_as_tensors():
     _run("""
-    from sklearn_ae import AutoencoderClassifier
-    y = (X[:, 0] > 0.5).astype(int)
+    import pickle, tempfile, os, pytest, sklearn_ae
+    from sklearn.utils._array_api import move_estimator_to
     with sklearn.config_context(array_api_dispatch=True):
-        refit = sklearn.base.clone(est).fit(T)
-        assert isinstance(refit.mean_, np.ndarray)
-        assert np.array_equal(refit.mean_, est.mean_)
-        clf = AutoencoderClassifier(est, max_epochs=2, random_state=0).fit(T, y)
-        assert np.array_equal(clf.predict(T), clf.predict(X))
+        on_T = sklearn.base.clone(est).fit(T)
+    # the fit computed on the host: the same numbers as from numpy, as tensors on T's device
+    for name in ("mean_", "code_mean_", "code_std_", "loss_curve_"):
+        value = getattr(on_T, name)
+        assert isinstance(value, torch.Tensor) and value.device == T.device, name
+        assert np.array_equal(value.numpy(), getattr(est, name)), name
+    with sklearn.config_context(array_api_dispatch=True):
+        assert torch.equal(on_T.transform(T), est.transform(T))
+        # as scikit-learn's estimators do: X of another namespace is refused under the flag
+        with pytest.raises(ValueError, match="AutoencoderTransformer.transform.. must use the "
+                                             "same namespace"):
+            on_T.transform(X)
+        # ... unless the estimator is moved there (scikit-learn's move_estimator_to)
+        moved = move_estimator_to(on_T, np, "cpu")
+        assert isinstance(moved.mean_, np.ndarray) and isinstance(on_T.mean_, torch.Tensor)
+        assert np.array_equal(moved.transform(X), est.transform(X))
+    # without the flag numpy in, numpy out
+    assert np.array_equal(on_T.transform(X), est.transform(X))
+    assert np.array_equal(on_T.code_activations(X), est.code_activations(X))
+    # pickles and files hold numpy; the loaded model serves every namespace
+    state = on_T.__getstate__()
+    assert isinstance(state["mean_"], np.ndarray)
+    path = os.path.join(tempfile.mkdtemp(), "model.safetensors")
+    sklearn_ae.save(on_T, path)
+    for loaded in (pickle.loads(pickle.dumps(on_T)), sklearn_ae.load(path)):
+        assert isinstance(loaded.mean_, np.ndarray)
+        assert np.array_equal(loaded.transform(X), est.transform(X))
+    with torch.no_grad():
+        codes = on_T.to_torch()(torch.tensor(X, dtype=torch.float32))
+    assert torch.allclose(codes, torch.from_numpy(est.transform(X)), atol=1e-5)
+    # a classifier's autoencoder_ follows; its labels stay numpy (they may be strings)
+    y = torch.tensor(X[:, 0] > 0.5).long()
+    with sklearn.config_context(array_api_dispatch=True):
+        clf = sklearn_ae.AutoencoderClassifier(est, max_epochs=2, random_state=0).fit(T, y)
+        assert isinstance(clf.autoencoder_.mean_, torch.Tensor)
+        assert isinstance(clf.classes_, np.ndarray)
+        predicted = clf.predict(T)
+    assert isinstance(predicted, torch.Tensor)
+    assert np.array_equal(predicted.numpy(), clf.predict(X))
+    """)
+
+
+def test_answers_and_fitted_arrays_equal_the_numpy_ones_in_each_namespace():
+    # scikit-learn's own check of the values (fitted arrays and every method's answer
+    # against a fit on numpy), beside the namespace checks test_common runs for the family
+    # (the autoencoders' tensors: test_tensors_in_tensors_out_equal_the_numpy_results)
+    _run("""
+    from sklearn.utils.estimator_checks import check_array_api_input_and_values
+    from sklearn_ae import AutoencoderClassifier, AutoencoderRegressor
+    small = dict(max_epochs=2, random_state=0)
+    for checked, namespace in (
+        (est, "array_api_strict"),
+        (AutoencoderClassifier(sklearn.base.clone(est), **small), "torch"),
+        (AutoencoderRegressor(sklearn.base.clone(est), **small), "array_api_strict"),
+    ):
+        check_array_api_input_and_values(type(checked).__name__, checked, namespace)
     """)
 
 
@@ -91,4 +145,7 @@ def test_cuda_tensors_stay_on_the_gpu():
         codes = est.transform(T)
         assert codes.is_cuda and est.inverse_transform(codes).is_cuda
         assert est.score_samples(T).is_cuda
+        on_T = sklearn.base.clone(est).fit(T)
+        assert on_T.mean_.is_cuda and on_T.loss_curve_.is_cuda
+        assert on_T.transform(T).is_cuda
     """, device="cuda")

@@ -1,7 +1,17 @@
 """The scikit-learn contract, for every public estimator of the family: the autoencoders
-(``ESTIMATORS``) and the classifiers and regressors built on them (``SUPERVISED``)."""
+(``ESTIMATORS``) and the classifiers and regressors built on them (``SUPERVISED``).
 
+scikit-learn's array API checks run in a fresh interpreter (``test_array_api_checks``):
+they need ``SCIPY_ARRAY_API=1`` set before scipy's first import."""
+
+import json
+import os
 import pickle
+import subprocess
+import sys
+import traceback
+from functools import partial
+from unittest import SkipTest
 
 import joblib
 import numpy as np
@@ -16,7 +26,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.estimator_checks import estimator_checks_generator, parametrize_with_checks
 
 from sklearn_ae import (
     AutoencoderClassifier,
@@ -45,8 +55,27 @@ def _expected_failed_checks(estimator):
     return {}
 
 
-@parametrize_with_checks(list(_checked_estimators()),
-                         expected_failed_checks=_expected_failed_checks)
+def _check_name(check):
+    while isinstance(check, partial):
+        check = check.func
+    return check.__name__
+
+
+def _is_array_api_check(check):
+    return _check_name(check).startswith("check_array_api")
+
+
+def _in_process_checks(estimators, expected_failed_checks=None):
+    """``parametrize_with_checks`` over ``estimators()``, less scikit-learn's array API
+    checks, which would only skip here: ``test_array_api_checks`` runs them."""
+    mark = parametrize_with_checks(
+        list(estimators()), expected_failed_checks=expected_failed_checks).mark
+    argnames, pairs = mark.args
+    kept = [pair for pair in pairs if not _is_array_api_check(getattr(pair, "values", pair)[1])]
+    return pytest.mark.parametrize(argnames, kept, **mark.kwargs)
+
+
+@_in_process_checks(_checked_estimators, _expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
@@ -68,7 +97,7 @@ def _checked_configurations():
     yield DenoisingAutoencoder(noise="salt_and_pepper", architecture="conv", **image)
 
 
-@parametrize_with_checks(list(_checked_configurations()))
+@_in_process_checks(_checked_configurations)
 def test_sklearn_compatible_configuration(estimator, check):
     check(estimator)
 
@@ -325,9 +354,7 @@ def _expected_failures(estimator):
     return {}
 
 
-@parametrize_with_checks(
-    list(_checked_supervised()), expected_failed_checks=_expected_failures
-)
+@_in_process_checks(_checked_supervised, _expected_failures)
 def test_sklearn_compatible_supervised(estimator, check):
     check(estimator)
 
@@ -406,3 +433,83 @@ def test_supervised_set_output_and_feature_names(Estimator, X_small):
         est.predict(X_small)
     with pytest.raises(ValueError, match="col_0"):
         est.predict(df.rename(columns={"col_0": "other"}))
+
+
+# ------------------------------------------------------------------- array API
+# The estimators the checks above run over, with the checks each is expected to fail
+_CHECKED = {
+    "estimator": (_checked_estimators, _expected_failed_checks),
+    "configuration": (_checked_configurations, lambda estimator: {}),
+    "supervised": (_checked_supervised, _expected_failures),
+}
+_RESULT = "array-api-check: "
+
+
+def _namespaces_needed(check):
+    """The (namespace, device) pairs a check's arrays are made in."""
+    keywords = {}
+    while isinstance(check, partial):
+        keywords = {**check.keywords, **keywords}
+        check = check.func
+    pairs = [keywords.get(key) for key in ("X_ns_and_device", "other_ns_and_device")]
+    pairs.append((keywords.get("array_namespace"), keywords.get("device_name")))
+    return [list(pair) for pair in pairs if pair and pair[0]], keywords
+
+
+def _report_array_api_checks(family):
+    """In an interpreter started with SCIPY_ARRAY_API=1: run every array API check that
+    scikit-learn yields for the family's estimators and print each outcome as JSON."""
+    estimators, expected_failed_checks = _CHECKED[family]
+    for estimator in estimators():
+        reasons = expected_failed_checks(estimator)
+        for est, check in estimator_checks_generator(estimator, legacy=True):
+            name = _check_name(check)
+            if not name.startswith("check_array_api"):
+                continue
+            needs, keywords = _namespaces_needed(check)
+            try:
+                check(est)
+                outcome, detail = ("xpassed", reasons[name]) if name in reasons else ("passed", "")
+            except SkipTest as exc:
+                outcome, detail = "skipped", str(exc)
+            except Exception:
+                outcome, detail = (("xfailed", reasons[name]) if name in reasons
+                                   else ("failed", traceback.format_exc()[-2000:]))
+            result = {"id": f"{estimator!r}-{name}({keywords})", "estimator": repr(estimator),
+                      "outcome": outcome, "detail": detail, "needs": needs}
+            print(_RESULT + json.dumps(result, default=str), flush=True)
+
+
+def _runs_here(namespace, device):
+    """Whether the array API checks in ``namespace`` on ``device`` must run: NumPy,
+    array_api_strict (the ``test`` extra), torch on the CPU and on CUDA where there is a
+    device. The others (CuPy, dpnp, MPS, XPU) skip for a library or device missing here."""
+    if namespace == "torch":
+        return device == "cpu" or (device == "cuda" and torch.cuda.is_available())
+    return namespace in ("numpy", "array_api_strict")
+
+
+@pytest.mark.parametrize("family", _CHECKED)
+def test_array_api_checks(family):
+    # every estimator the in-process run checks, with every array API check it leaves out
+    code = f"import test_common; test_common._report_array_api_checks({family!r})"
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=os.path.dirname(__file__),
+        env={**os.environ, "SCIPY_ARRAY_API": "1"}, capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = [json.loads(line[len(_RESULT):]) for line in done.stdout.splitlines()
+               if line.startswith(_RESULT)]
+    wrong = [
+        result for result in results
+        if result["outcome"] in ("failed", "xpassed") or (
+            result["outcome"] == "skipped" and all(_runs_here(*pair) for pair in result["needs"]))
+    ]
+    assert not wrong, "\n".join(f"{r['id']}: {r['outcome']}: {r['detail']}" for r in wrong)
+    # every estimator claims array API support (its tags) and passes the checks in each
+    # namespace that runs here
+    estimators, _ = _CHECKED[family]
+    for estimator in map(repr, estimators()):
+        passed = {pair[0] for result in results if result["estimator"] == estimator
+                  and result["outcome"] == "passed" for pair in result["needs"]}
+        assert passed >= {"numpy", "array_api_strict", "torch"}, estimator
