@@ -741,9 +741,13 @@ class _BaseAutoencoder(
             int(pca.n_components_) if is_fraction(self.n_components) else int(self.n_components)
         )
         if self.hidden_layer_sizes_ is None:
-            conv_shape = self.image_shape_ if self.architecture == "conv" else None
-            self.hidden_layer_sizes_ = default_hidden_layer_sizes(
-                self.n_features_in_, self.n_components_, conv_shape, n_values)
+            self.hidden_layer_sizes_ = self._default_hidden_layer_sizes(n_values)
+
+    def _default_hidden_layer_sizes(self, n_values):
+        """``hidden_layer_sizes_`` for ``hidden_layer_sizes=None`` (members change it)."""
+        conv_shape = self.image_shape_ if self.architecture == "conv" else None
+        return default_hidden_layer_sizes(self.n_features_in_, self.n_components_, conv_shape,
+                                          n_values)
 
     def _check_image_shape(self, n_features):
         """``image_shape`` in torch order ``(C, H, W)``, checked against the data; or None."""

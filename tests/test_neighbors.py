@@ -10,9 +10,11 @@ import torch
 from conftest import Snapshot, initial_weights, make_estimator
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import load_digits, make_blobs
+from sklearn.decomposition import PCA
 from sklearn.manifold import trustworthiness
 from sklearn.neighbors import KNeighborsClassifier
 
+import sklearn_ae
 import sklearn_ae._fuzzy_graph as fg
 from sklearn_ae import NeighborEmbeddingAutoencoder
 from sklearn_ae.losses import neighbor_embedding_loss
@@ -186,9 +188,54 @@ def test_fitted_attributes_and_small_data():
     assert est.knn_method_ == "exact"
     assert (est.a_, est.b_) == pytest.approx(fg.find_ab_params(1.0, 0.1))
     assert est.hidden_layer_sizes_ == (32,)
+    assert est.input_pca_ is None  # 10 features: the rows themselves
+    index = fg.KNNIndex(X, 40, "exact", 0)  # the graph of every row (no validation rows)
+    assert est.n_edges_ == fg.fuzzy_graph(index.indices, index.distances).nnz
     default = make_estimator(NeighborEmbeddingAutoencoder, hidden_layer_sizes=None,
                              max_epochs=1).fit(np.random.RandomState(0).rand(3000, 784))
-    assert default.hidden_layer_sizes_ == (256, 128)
+    assert default.hidden_layer_sizes_ == (128, 128, 128)
+    assert default.input_pca_ == 50
+
+
+def _digits_on_axes(**params):
+    X = load_digits().data[:300]
+    return X, _fit(X, max_epochs=3, input_pca=10, **params)
+
+
+def test_encoder_reads_fixed_principal_axes():
+    X, est = _digits_on_axes()
+    axes = est.net_.module_.encoder[0].axes.numpy()
+    pca = PCA(10).fit(X)
+    # the training rows' first principal axes (signs aside), written once, not trained
+    assert_allclose(np.abs(axes @ pca.components_.T), np.eye(10), atol=1e-4)
+    assert est.input_pca_ == 10
+    assert [p.shape[1] for p in est.net_.module_.encoder.parameters() if p.ndim == 2][0] == 10
+    # the reconstructions lie in the axes' span around the mean
+    offsets = est.reconstruct(X) - est.mean_
+    assert_allclose(offsets - offsets @ pca.components_.T @ pca.components_, 0, atol=1e-3)
+    assert _fit(X, max_epochs=1, input_pca=None).input_pca_ is None
+
+
+def test_pca_start_through_the_axes_is_pca():
+    X, est = _digits_on_axes(init="pca", lr=1e-9)
+    pca = PCA(2).fit(X)
+    codes = est.transform(X)
+    # the PCA start's map, in the map's units: PCA's scores up to sign and one scale
+    ratio = codes / pca.transform(X)
+    assert_allclose(np.abs(ratio), np.abs(ratio[0, 0]), rtol=1e-2)
+
+
+def test_axes_survive_save_load_and_onnx(tmp_path):
+    X, est = _digits_on_axes()
+    sklearn_ae.save(est, tmp_path / "nea.zip")
+    loaded = sklearn_ae.load(tmp_path / "nea.zip")
+    assert_array_equal(loaded.transform(X), est.transform(X))
+    assert_array_equal(loaded.inverse_transform(est.transform(X)),
+                       est.inverse_transform(est.transform(X)))
+    ort = pytest.importorskip("onnxruntime")
+    session = ort.InferenceSession(est.to_onnx().SerializeToString())
+    codes = session.run(None, {"X": X.astype(np.float32)})[0]
+    assert_allclose(codes, est.transform(X), rtol=1e-4, atol=1e-4)
 
 
 def test_validation_loss_is_the_neighbour_objective():

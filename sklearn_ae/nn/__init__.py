@@ -6,11 +6,12 @@
 
 from .conv import ConvDecoder, ConvEncoder, max_conv_layers, torch_image_shape
 from .export import ScaledPart, onnx_model
-from .mlp import ACTIVATIONS, Autoencoder, Residual, make_mlp
+from .mlp import ACTIVATIONS, Autoencoder, Axes, Residual, make_mlp
 from .networks import (
     build_network,
     default_hidden_layer_sizes,
     init_weights,
+    write_axes,
     write_pca_start,
     write_ppca_start,
 )
@@ -20,6 +21,7 @@ from .vae import VariationalAutoencoder
 __all__ = [
     "ACTIVATIONS",
     "Autoencoder",
+    "Axes",
     "ConvDecoder",
     "ConvEncoder",
     "Residual",
@@ -35,6 +37,7 @@ __all__ = [
     "onnx_model",
     "torch_image_shape",
     "write_linear_start",
+    "write_axes",
     "write_pca_start",
     "write_ppca_start",
 ]

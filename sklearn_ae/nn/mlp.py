@@ -75,6 +75,25 @@ class Residual(nn.Module):
         return y * self.out_scale if self.scales_out else y
 
 
+class Axes(nn.Module):
+    """A fixed affine map onto ``n_axes`` orthonormal axes of ``n_features``-d rows
+    (``(x - mean) @ axes.T / unit``), or back from them (``inverse``: ``y * unit @ axes +
+    mean``). Buffers, written from the data's PCA (:func:`write_axes`), never trained."""
+
+    def __init__(self, n_features, n_axes, inverse=False):
+        super().__init__()
+        self.inverse = inverse
+        self.register_buffer("axes", torch.zeros(n_axes, n_features))
+        self.register_buffer("mean", torch.zeros(n_features))
+        self.register_buffer("unit", torch.ones(()))
+
+    def forward(self, x):
+        axes = self.axes.to(x.dtype)
+        if self.inverse:
+            return (x * self.unit.to(x.dtype)) @ axes + self.mean.to(x.dtype)
+        return (x - self.mean.to(x.dtype)) @ axes.T / self.unit.to(x.dtype)
+
+
 class Autoencoder(nn.Module):
     """An encoder and a decoder; ``forward`` returns ``(reconstruction, codes)``."""
 

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from .conv import DEFAULT_CHANNELS, ConvDecoder, ConvEncoder, max_conv_layers
-from .mlp import Autoencoder, Residual, make_mlp
+from .mlp import Autoencoder, Axes, Residual, make_mlp
 from .vae import VariationalAutoencoder
 
 
@@ -71,6 +71,7 @@ def build_network(
     residual=False,
     variational=False,
     gaussian=False,
+    input_axes=None,
     generator=None,
     device="cpu",
 ):
@@ -98,6 +99,11 @@ def build_network(
     gaussian : bool
         With ``variational``: learn one Gaussian observation log-variance (starting at 0,
         the mean variance of scaled data).
+    input_axes : int or None
+        The encoder reads its rows on that many fixed axes (an :class:`~sklearn_ae.nn.Axes`
+        in front, written by :func:`write_axes`) and the decoder writes them back through
+        the same axes: the paths (and a residual start) are built for ``input_axes``
+        features.
     generator : torch.Generator or None
         Draws the initial weights (PyTorch's default initialisation, layer by layer in
         :meth:`~torch.nn.Module.modules` order); a fresh unseeded generator if None.
@@ -108,8 +114,12 @@ def build_network(
     """
     # built without memory or random draws, then filled from the generator alone
     with torch.device("meta"):
-        module = _layout(n_features, n_components, hidden_layer_sizes, activation,
-                         image_shape, residual, variational, gaussian)
+        module = _layout(input_axes or n_features, n_components, hidden_layer_sizes,
+                         activation, image_shape, residual, variational, gaussian)
+        if input_axes:
+            module.encoder = nn.Sequential(Axes(n_features, input_axes), module.encoder)
+            module.decoder = nn.Sequential(module.decoder,
+                                           Axes(n_features, input_axes, inverse=True))
     if torch.device(device).type == "meta":
         return module
     module.to_empty(device=device)
@@ -158,6 +168,10 @@ def init_weights(module, generator):
         elif isinstance(layer, Residual):
             layer.in_scale.fill_(1.0)
             layer.out_scale.fill_(1.0)
+        elif isinstance(layer, Axes):  # written from the data by write_axes
+            layer.axes.zero_()
+            layer.mean.zero_()
+            layer.unit.fill_(1.0)
     if getattr(module, "log_noise_var", None) is not None:
         module.log_noise_var.zero_()
     return module
@@ -167,6 +181,17 @@ def _zero_linear_paths(module):
     for layer in (module.encoder.linear, module.decoder.linear):
         layer.weight.zero_()
         layer.bias.zero_()
+
+
+@torch.no_grad()
+def write_axes(module, axes, mean, unit):
+    """Write the fixed axes of a network built with ``input_axes``: its encoder reads
+    ``(x - mean) @ axes.T / unit``, its decoder writes ``y * unit @ axes + mean``."""
+    for layer in (module.encoder[0], module.decoder[-1]):
+        layer.axes.copy_(axes)
+        layer.mean.copy_(mean)
+        layer.unit.fill_(unit)
+    return module
 
 
 @torch.no_grad()
