@@ -6,53 +6,40 @@ A member supplies only what differs, through these hooks: its skorch net class
 where its objective is not plain reconstruction, ``score_samples``.
 """
 
-import copy
-import functools
 import inspect
 from abc import ABCMeta, abstractmethod
-from contextlib import contextmanager
-from contextvars import ContextVar
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 from skorch.history import History
-from sklearn import config_context, get_config
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import _parallel
-from ._callbacks import kept_epoch, train, training_callbacks
-from ._compat import (
-    HasMethods,
-    Interval,
-    StrOptions,
-    _fit_context,
-    check_same_namespace,
-    is_int,
-    output_container,
+from ._array_api import (
+    ArrayAPIMixin,
+    as_output_of,
+    check_tensor,
+    dispatched_tensor,
+    output_like,
+    to_host,
 )
+from ._callbacks import kept_epoch, train, training_callbacks
+from ._compat import HasMethods, Interval, StrOptions, _fit_context, is_int, output_container
 from ._dask import block_rows, check_dask_array, is_dask_collection, map_row_blocks
 from ._data import (
     INPUT_DTYPES,
     Scaler,
     TensorBatches,
-    array_namespace,
-    as_output_of,
-    check_tensor,
     column_stats,
     dense,
     dense_batch_rows,
-    dispatched_tensor,
     is_fraction,
-    is_numeric_array,
     mean_std_from_sums,
-    output_like,
     start_pca,
-    to_host,
-    to_namespace,
     training_data,
     validation_indices,
     value_range,
@@ -105,53 +92,8 @@ _MAX_ABS_VALUE = 3e37
 _MIN_SPREAD = 1e-30
 _INT32_MAX = np.iinfo(np.int32).max
 
-# The methods that answer about rows X in X's namespace under scikit-learn's
-# array_api_dispatch (see _in_namespace_of_X), wherever a member defines them
-_INFERENCE_METHODS = (
-    "transform", "inverse_transform", "reconstruct", "score_samples", "score",
-    "predict", "predict_proba", "predict_log_proba", "decision_function",
-)
 
-
-# set while an inference method answers the caller: the methods it calls in turn (score
-# calling score_samples, a member's method computing on the host) answer it, not the caller
-_ANSWERING = ContextVar("sklearn_ae_answering", default=False)
-
-
-def _in_namespace_of_X(method):
-    """``method(self, X, ...)`` answering in ``X``'s namespace and on its device under
-    scikit-learn's ``array_api_dispatch``, as scikit-learn's own estimators do.
-
-    A torch tensor goes to an estimator that infers on tensors (``_infers_on_tensors``)
-    as it is, kept on its device; otherwise X and the other array arguments (``y`` of
-    ``score``) go to the host as NumPy, the method runs with the flag off, and its answer
-    is moved back.
-    """
-
-    @functools.wraps(method)
-    def answer(self, X, *args, **kwargs):
-        if not get_config()["array_api_dispatch"] or _ANSWERING.get():
-            return method(self, X, *args, **kwargs)
-        self._check_namespace_of(X, method.__name__)
-        namespace = array_namespace(X)
-        token = _ANSWERING.set(True)
-        try:
-            if namespace is None or (self._infers_on_tensors and isinstance(X, torch.Tensor)):
-                result = method(self, X, *args, **kwargs)
-            else:
-                args = [to_host(a) for a in args]
-                kwargs = {key: to_host(value) for key, value in kwargs.items()}
-                with config_context(array_api_dispatch=False):
-                    result = method(self, to_host(X), *args, **kwargs)
-        finally:
-            _ANSWERING.reset(token)
-        return result if namespace is None else to_namespace(result, *namespace)
-
-    answer.answers_in_namespace_of_X = True
-    return answer
-
-
-class _NetTrainer:
+class _NetTrainer(ArrayAPIMixin):
     """The estimator side of a skorch net: the one mapping from flat parameters to the net
     (``_net_settings``, ``_optimizer_params``), training with the divergence warning, the
     per-epoch record, and the device and precision a pickled net continues on.
@@ -163,7 +105,9 @@ class _NetTrainer:
     supplies ``_net_class``, ``_net_params()`` (the net's own keyword arguments, which
     override the shared ones), ``_sizes_text()`` (its layer sizes, for advice),
     ``_restored_module(weights)`` (the network that loading and unpickling rebuild) and,
-    if the saved weights are not the whole network's, ``_module_to_save()``.
+    if the saved weights are not the whole network's, ``_module_to_save()``. Its fit runs
+    inside ``_host_fit``: the array API side (arrays of other namespaces than NumPy's)
+    is :class:`~sklearn_ae._array_api.ArrayAPIMixin`'s.
     """
 
     # AdamW's decoupled decay when weight_decay=None
@@ -176,70 +120,10 @@ class _NetTrainer:
     # whether pickles keep the optimizer's state (for a warm start to continue exactly)
     _pickles_optimizer = True
 
-    # whether inference runs on a torch tensor where it lies (see _in_namespace_of_X)
-    _infers_on_tensors = False
-
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if cls.__module__.startswith("sklearn_ae.") and not cls.__name__.startswith("_"):
             _NetTrainer._members_by_name[cls.__name__] = cls
-        # a member's inference methods, its own and those of scikit-learn's mixins (a
-        # classifier's score), answer in X's namespace without knowing of it
-        for name in _INFERENCE_METHODS:
-            method = getattr(cls, name, None)
-            if inspect.isfunction(method) and not hasattr(method, "answers_in_namespace_of_X"):
-                setattr(cls, name, _in_namespace_of_X(method))
-
-    # ------------------------------------------------------------ array API
-    def _check_namespace_of(self, X, method):
-        """Under ``array_api_dispatch``, an estimator fitted on arrays of another namespace
-        than NumPy's (whose fitted arrays are in that namespace) refuses X of another
-        namespace or device, as scikit-learn's estimators do; one holding NumPy arrays
-        (fitted on NumPy, or loaded) serves every namespace."""
-        fitted = getattr(self, "loss_curve_", None)  # an array every fit sets
-        if fitted is not None and not isinstance(fitted, np.ndarray):
-            check_same_namespace(X, self, attribute="loss_curve_", method=method)
-
-    @contextmanager
-    def _host_fit(self, X, y=None):
-        """The context of every fit: it computes with NumPy on the host (``X``, ``y`` and,
-        for a warm start, the fitted arrays brought there; ``array_api_dispatch`` off
-        inside). Afterwards the fitted arrays are in X's namespace and on its device, as
-        scikit-learn's estimators leave them: NumPy, unless X came in another namespace
-        under the flag. Yields ``(X, y)`` on the host."""
-        namespace = array_namespace(X)
-        with config_context(array_api_dispatch=False):
-            self._convert_fitted_arrays(to_host)
-            yield to_host(X), to_host(y)
-        self._convert_fitted_arrays(
-            to_host if namespace is None else lambda a: to_namespace(to_host(a), *namespace))
-
-    def _convert_fitted_arrays(self, convert):
-        """The one place fitted arrays change namespace: ``convert`` applied to each
-        numeric fitted array, and to those of a fitted estimator inside (``autoencoder_``,
-        converted as a copy). Labels (``classes_``) stay NumPy: they may be strings."""
-        for name, value in list(vars(self).items()):
-            if not _is_fitted_attribute_name(name) or name == "classes_":
-                continue
-            if isinstance(value, _NetTrainer):
-                setattr(self, name, value.__sklearn_array_api_convert__(convert))
-            elif is_numeric_array(value):
-                setattr(self, name, convert(value))
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        # torch tensors and other array API arrays in, answers and fitted arrays in their
-        # namespace and on their device (_in_namespace_of_X, _host_fit)
-        tags.array_api_support = True
-        return tags
-
-    def __sklearn_array_api_convert__(self, converter):
-        # scikit-learn's move_estimator_to: a copy whose fitted arrays ``converter`` moved;
-        # the network (shared with this estimator) stays on device_
-        moved = type(self).__new__(type(self))
-        vars(moved).update(vars(self))
-        moved._convert_fitted_arrays(converter)
-        return moved
 
     def _resolve_weight_decay(self):
         # decoupled decay suits AdamW at this size; for coupled-L2 optimizers (Adam, SGD)
@@ -1048,11 +932,11 @@ class _BaseAutoencoder(
         out = output_like(A, (n, *row_shape), dtype)
         with oom_advice(self._inference_oom_advice()), torch.inference_mode():
             for start in range(0, n, step):
-                rows = A[start : start + step]
+                rows = A[start:start + step]
                 rows = rows if isinstance(rows, torch.Tensor) else dense(rows)
                 result = as_output_of(out, fn(module, self._batch_input(rows, scale), rows))
                 self._check_finite_output(result, rows, start)
-                out[start : start + len(rows)] = result
+                out[start:start + len(rows)] = result
         return out
 
     def _batch_input(self, rows, scale):
@@ -1319,7 +1203,6 @@ dtype float32
         return tags
 
 
-
 def check_layer_sizes(sizes, name):
     """Layer widths (an int or a sequence of ints) as a tuple; ValueError naming ``name``
     unless they are all positive integers."""
@@ -1334,8 +1217,3 @@ def _ratio(residual, total):
     if total == 0.0:
         return 1.0 if residual == 0.0 else float("-inf")
     return 1.0 - residual / total
-
-
-
-def _is_fitted_attribute_name(name):
-    return name.isidentifier() and name.endswith("_") and not name.startswith("_")

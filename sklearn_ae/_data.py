@@ -8,10 +8,9 @@ import mmap
 import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn import get_config
 from sklearn.decomposition import PCA
 
-from ._compat import convert_to_numpy, get_namespace_and_device
+from ._array_api import to_host
 
 # float64 work space per chunk of rows (column statistics, scaling): small enough to stay
 # in cache and spare page faults, large enough to amortise the per-chunk calls
@@ -122,7 +121,7 @@ class ArrayData:
         order, sizes = batch_plan(n, batch_size, perm, shard)
         order = np.arange(n) if order is None else order
         for start, size in zip(np.cumsum([0] + sizes[:-1]), sizes):
-            yield self.rows(order[start : start + size])
+            yield self.rows(order[start:start + size])
 
     def start_rows(self, seed):
         """The scaled rows a PCA start is computed from: a random sample of
@@ -178,7 +177,7 @@ class BlockData(ArrayData):
             stop = start + (len(local) - start) // batch_size * batch_size
             for first in range(start, stop, batch_size):
                 # gathered batch by batch: the block itself is never copied
-                yield from self._own_part(block[local[first : first + batch_size]], shard)
+                yield from self._own_part(block[local[first:first + batch_size]], shard)
             if stop < len(local):
                 pending = block[local[stop:]]
         if pending is not None:
@@ -193,7 +192,7 @@ class BlockData(ArrayData):
         if shuffle:
             blocks = torch.randperm(n_blocks, generator=generator).numpy()
         for b in blocks:
-            first, last = np.searchsorted(self.indices, bounds[b : b + 2])
+            first, last = np.searchsorted(self.indices, bounds[b:b + 2])
             local = self.indices[first:last] - bounds[b]
             if shuffle:
                 local = local[torch.randperm(len(local), generator=generator).numpy()]
@@ -203,7 +202,7 @@ class BlockData(ArrayData):
     def _own_part(self, batch, shard):
         part = shard_bounds(len(batch), shard)
         if part is not None:
-            yield self._tensors(batch[part[0] : part[1]])
+            yield self._tensors(batch[part[0]:part[1]])
 
 
 class BlockRows:
@@ -285,7 +284,7 @@ def batch_plan(n, batch_size, order=None, shard=None):
         return order, [min(batch_size, n - start) for start in starts]
     order = np.arange(n) if order is None else np.asarray(order)
     parts = [
-        order[start + part[0] : start + part[1]]
+        order[start + part[0]:start + part[1]]
         for start in starts
         if (part := shard_bounds(min(batch_size, n - start), shard)) is not None
     ]
@@ -338,7 +337,8 @@ class IndexSplit:
         if kept is None or kept[0] is not self:
             mask = np.ones(len(dataset), dtype=bool)
             mask[self.valid_idx] = False
-            parts = dataset.subset(np.flatnonzero(mask)), dataset.subset(self.valid_idx).for_validation()
+            parts = (dataset.subset(np.flatnonzero(mask)),
+                     dataset.subset(self.valid_idx).for_validation())
             dataset.split_ = kept = (self, parts)
         return kept[1]
 
@@ -361,13 +361,12 @@ class TailSplit:
         )
 
 
-
 def _chunks(X):
     """``X`` as float64 row chunks of about ``STATS_CHUNK_BYTES``: a memmap is read, not
     copied."""
     step = max(1, STATS_CHUNK_BYTES // (8 * max(1, X.shape[1])))
     for start in range(0, X.shape[0], step):
-        yield np.asarray(X[start : start + step], dtype=np.float64)
+        yield np.asarray(X[start:start + step], dtype=np.float64)
 
 
 def value_range(X):
@@ -386,6 +385,7 @@ def value_range(X):
 # statistics and the PCA start then see the values as given (converted to float32, a list
 # gave a slightly different start than the same values in a float64 array)
 INPUT_DTYPES = [np.float64, np.float32]
+
 
 def column_stats(X):
     """Minimum, maximum, per-column mean and global RMS around it, in float64.
@@ -470,87 +470,6 @@ def dense(rows):
     return rows.toarray() if sp.issparse(rows) else np.asarray(rows)
 
 
-def dispatched_tensor(X):
-    """Whether ``X`` is a torch tensor to keep as one (scikit-learn's ``array_api_dispatch``
-    is on); without the flag a tensor is an array-like like any other, made numpy."""
-    return isinstance(X, torch.Tensor) and get_config()["array_api_dispatch"]
-
-
-def check_tensor(X, input_name="X"):
-    """What ``check_array`` checks of ``X`` (2-d, real numbers, finite), for a torch tensor
-    kept on its device; integers become float64, as check_array makes them."""
-    if X.ndim != 2:
-        raise ValueError(
-            f"Expected a 2D tensor for {input_name}, got {X.ndim}D of shape {tuple(X.shape)}.")
-    if X.is_complex() or X.dtype == torch.bool:
-        raise ValueError(f"{input_name} has dtype {X.dtype}; real numbers are required.")
-    if not X.is_floating_point():
-        X = X.to(torch.float64)
-    if not bool(torch.isfinite(X).all()):
-        raise ValueError(f"Input {input_name} contains NaN or infinity.")
-    return X
-
-
-def _other_namespace_array(a):
-    """Whether ``a`` is an array of an array API namespace other than NumPy's (a torch
-    tensor, an array_api_strict or CuPy array...)."""
-    return isinstance(a, torch.Tensor) or (
-        hasattr(a, "__array_namespace__") and not isinstance(a, (np.ndarray, np.generic)))
-
-
-def array_namespace(X):
-    """``(xp, device)``, the namespace and device of ``X`` when scikit-learn's
-    ``array_api_dispatch`` is on and ``X`` is an array of another namespace than NumPy's:
-    where answers about ``X`` go. None otherwise (NumPy, sparse, pandas, lists, or no
-    flag)."""
-    if not (get_config()["array_api_dispatch"] and _other_namespace_array(X)):
-        return None
-    xp, _, device = get_namespace_and_device(X)
-    return xp, device
-
-
-def is_numeric_array(a):
-    """Whether ``a`` is an array of numbers: a NumPy one (not of strings or objects), or
-    one of another namespace."""
-    if isinstance(a, np.ndarray):
-        return a.dtype.kind in "biufc"
-    return _other_namespace_array(a)
-
-
-def to_host(a):
-    """``a`` as a NumPy array if it is an array of another namespace (a tensor on any
-    device...); anything else as it is."""
-    if isinstance(a, torch.Tensor):
-        return a.detach().cpu().numpy()
-    if _other_namespace_array(a):
-        return convert_to_numpy(a, a.__array_namespace__())
-    return a
-
-
-def to_namespace(a, xp, device):
-    """A numeric NumPy array ``a`` as an array of namespace ``xp`` on ``device``; anything
-    else (an array of that namespace already, a float, labels that are strings) as it
-    is."""
-    if isinstance(a, np.ndarray) and is_numeric_array(a):
-        return xp.asarray(a, device=device)
-    return a
-
-
-def output_like(A, shape, dtype):
-    """An uninitialised output for rows mapped from ``A``: a numpy array of ``dtype``, or,
-    for a torch tensor ``A``, a tensor of that dtype on ``A``'s device."""
-    if isinstance(A, torch.Tensor):
-        return torch.empty(shape, dtype=getattr(torch, np.dtype(dtype).name), device=A.device)
-    return np.empty(shape, dtype=dtype)
-
-
-def as_output_of(out, result):
-    """``result`` (a tensor or a numpy array) where it can be written into ``out``."""
-    if isinstance(out, torch.Tensor):
-        return torch.as_tensor(result, device=out.device)
-    return result.cpu().numpy() if isinstance(result, torch.Tensor) else result
-
-
 def dense_batch_rows(data, batch_size):
     """``batch_size``, or fewer for sparse ``data`` (a matrix or a :class:`SparseData`),
     so that an inference batch densified in float64 stays within ``SPARSE_BATCH_BYTES``."""
@@ -585,8 +504,8 @@ class Scaler:
         out = np.empty((n, X.shape[1]), dtype=np.float32)
         step = max(1, STATS_CHUNK_BYTES // (8 * max(1, X.shape[1])))
         for start in range(0, n, step):
-            rows = X[start : start + step] if order is None else X[order[start : start + step]]
-            out[start : start + len(rows)] = self(rows) if scale else rows
+            rows = X[start:start + step] if order is None else X[order[start:start + step]]
+            out[start:start + len(rows)] = self(rows) if scale else rows
         return out
 
 

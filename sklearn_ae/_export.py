@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from ._data import to_host
+from ._array_api import to_host
 from .losses import hoyer_sparsity
 from .nn import ScaledPart, onnx_model
 

@@ -35,8 +35,8 @@ from sklearn.base import BaseEstimator
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import _BaseAutoencoder, _is_fitted_attribute_name
-from ._data import to_host
+from ._array_api import is_fitted_attribute_name, to_host
+from ._base import _BaseAutoencoder
 from ._device import cpu_copy
 from ._restore import estimator_from_params
 from ._warn import warn
@@ -225,7 +225,7 @@ def _encode_attributes(estimator, tensors, prefix=""):
     warning."""
     attributes, dropped = {}, []
     for name, value in vars(estimator).items():
-        if not _is_fitted_attribute_name(name) or name == "net_":
+        if not is_fitted_attribute_name(name) or name == "net_":
             continue
         value = to_host(value)  # a tensor, where a fit under array_api_dispatch left one
         if name not in estimator._fitted_attributes:

@@ -42,6 +42,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._array_api import to_host
 from ._autoencoder import AutoencoderTransformer
 from ._base import _INT32_MAX, _BaseAutoencoder, _NetTrainer, check_layer_sizes
 from ._compat import Interval, StrOptions, _fit_context
@@ -56,7 +57,6 @@ from ._data import (
     dense,
     dense_batch_rows,
     start_pca,
-    to_host,
     validation_indices,
 )
 from ._device import oom_advice

@@ -16,6 +16,9 @@ import textwrap
 import pytest
 import torch
 
+from sklearn_ae._array_api import _INFERENCE_METHODS, ArrayAPIMixin
+from sklearn_ae._base import _NetTrainer
+
 SETUP = """
 import numpy as np, sklearn, torch
 from sklearn_ae import {name}
@@ -33,6 +36,21 @@ def _run(code, name="AutoencoderTransformer", device="cpu"):
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+def test_every_members_inference_methods_answer_in_the_namespace_of_x():
+    # ArrayAPIMixin wraps them as each class is defined (importing sklearn_ae defines every
+    # member): a member's own methods and those it takes from scikit-learn's mixins (a
+    # classifier's score), the supervised estimators' included
+    members = _NetTrainer._members_by_name
+    assert {"AutoencoderTransformer", "AutoencoderClassifier", "AutoencoderRegressor"} <= set(
+        members)
+    for name, member in members.items():
+        assert issubclass(member, ArrayAPIMixin), name
+        for method in _INFERENCE_METHODS:
+            if hasattr(member, method):
+                wrapped = getattr(member, method)
+                assert getattr(wrapped, "answers_in_namespace_of_X", False), (name, method)
 
 
 @pytest.mark.parametrize("name", ["AutoencoderTransformer", "VAETransformer"])

@@ -459,28 +459,36 @@ def _namespaces_needed(check):
     return [list(pair) for pair in pairs if pair and pair[0]], keywords
 
 
-def _report_array_api_checks(family):
+def _array_api_outcome(check, estimator, reasons):
+    """``(outcome, detail)`` of one array API check: passed, skipped or failed, or xfailed
+    and xpassed for the checks with a written reason."""
+    name = _check_name(check)
+    try:
+        check(estimator)
+        return ("xpassed", reasons[name]) if name in reasons else ("passed", "")
+    except SkipTest as exc:
+        return "skipped", str(exc)
+    except Exception:
+        return (("xfailed", reasons[name]) if name in reasons
+                else ("failed", traceback.format_exc()[-2000:]))
+
+
+def _report_array_api_checks():
     """In an interpreter started with SCIPY_ARRAY_API=1: run every array API check that
-    scikit-learn yields for the family's estimators and print each outcome as JSON."""
-    estimators, expected_failed_checks = _CHECKED[family]
-    for estimator in estimators():
-        reasons = expected_failed_checks(estimator)
-        for est, check in estimator_checks_generator(estimator, legacy=True):
-            name = _check_name(check)
-            if not name.startswith("check_array_api"):
-                continue
-            needs, keywords = _namespaces_needed(check)
-            try:
-                check(est)
-                outcome, detail = ("xpassed", reasons[name]) if name in reasons else ("passed", "")
-            except SkipTest as exc:
-                outcome, detail = "skipped", str(exc)
-            except Exception:
-                outcome, detail = (("xfailed", reasons[name]) if name in reasons
-                                   else ("failed", traceback.format_exc()[-2000:]))
-            result = {"id": f"{estimator!r}-{name}({keywords})", "estimator": repr(estimator),
-                      "outcome": outcome, "detail": detail, "needs": needs}
-            print(_RESULT + json.dumps(result, default=str), flush=True)
+    scikit-learn yields for the estimators of every family and print each outcome as
+    JSON."""
+    for family, (estimators, expected_failed_checks) in _CHECKED.items():
+        for estimator in estimators():
+            reasons = expected_failed_checks(estimator)
+            for est, check in estimator_checks_generator(estimator, legacy=True):
+                if not _is_array_api_check(check):
+                    continue
+                needs, keywords = _namespaces_needed(check)
+                outcome, detail = _array_api_outcome(check, est, reasons)
+                result = {"id": f"[{family}] {estimator!r}-{_check_name(check)}({keywords})",
+                          "family": family, "estimator": repr(estimator),
+                          "outcome": outcome, "detail": detail, "needs": needs}
+                print(_RESULT + json.dumps(result, default=str), flush=True)
 
 
 def _runs_here(namespace, device):
@@ -492,10 +500,22 @@ def _runs_here(namespace, device):
     return namespace in ("numpy", "array_api_strict")
 
 
-@pytest.mark.parametrize("family", _CHECKED)
-def test_array_api_checks(family):
-    # every estimator the in-process run checks, with every array API check it leaves out
-    code = f"import test_common; test_common._report_array_api_checks({family!r})"
+def _namespaces_passed(results):
+    """``{(family, estimator's repr): namespaces}``: where each estimator checked passed
+    the array API checks."""
+    passed = {(family, repr(estimator)): set()
+              for family, (estimators, _) in _CHECKED.items() for estimator in estimators()}
+    for result in results:
+        if result["outcome"] == "passed":
+            passed[result["family"], result["estimator"]].update(
+                pair[0] for pair in result["needs"])
+    return passed
+
+
+def test_array_api_checks():
+    # every estimator the in-process runs check, with every array API check they leave
+    # out; one interpreter for all the families (one start, one import of the stack)
+    code = "import test_common; test_common._report_array_api_checks()"
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=os.path.dirname(__file__),
         env={**os.environ, "SCIPY_ARRAY_API": "1"}, capture_output=True, text=True, timeout=600,
@@ -511,8 +531,7 @@ def test_array_api_checks(family):
     assert not wrong, "\n".join(f"{r['id']}: {r['outcome']}: {r['detail']}" for r in wrong)
     # every estimator claims array API support (its tags) and passes the checks in each
     # namespace that runs here
-    estimators, _ = _CHECKED[family]
-    for estimator in map(repr, estimators()):
-        passed = {pair[0] for result in results if result["estimator"] == estimator
-                  and result["outcome"] == "passed" for pair in result["needs"]}
-        assert passed >= {"numpy", "array_api_strict", "torch"}, estimator
+    short = [f"[{family}] {estimator}: passed in {sorted(namespaces)} only"
+             for (family, estimator), namespaces in _namespaces_passed(results).items()
+             if not namespaces >= {"numpy", "array_api_strict", "torch"}]
+    assert not short, "\n".join(short)
