@@ -293,3 +293,20 @@ def test_approximate_fit_runs_where_pynndescent_is_installed():
     est = _fit(X, max_epochs=2, knn_method="approximate")
     assert est.knn_method_ == "approximate"
     assert np.isfinite(est.transform(X)).all()
+
+
+def test_training_on_the_axes_gives_the_full_squared_error():
+    from sklearn_ae._neighbors import EdgeBatch, NeighborGraph
+
+    X, est = _digits_on_axes()
+    net, module = est.net_, est.net_.module_
+    rows = torch.as_tensor((X[:50] - est.mean_) / est.scale_, dtype=torch.float32)
+    graph = NeighborGraph(rows, [], 50)
+    graph.project(module.encoder[0])
+    with torch.no_grad():
+        assert_allclose(graph.on_axes.numpy(), module.encoder[0](rows).numpy())
+        on_axes = module.decoder[0](module.encoder[1](graph.on_axes))
+        full = torch.mean((module.decoder[1](on_axes) - rows) ** 2)
+        batch = EdgeBatch(50, graph.on_axes, None, graph.off_axes)
+        assert net._edge_recon_loss(on_axes, batch).item() == pytest.approx(full.item(),
+                                                                           rel=1e-4)
