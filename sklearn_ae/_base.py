@@ -627,6 +627,11 @@ class _BaseAutoencoder(
         if self.hidden_layer_sizes_ is None:
             self.hidden_layer_sizes_ = self._default_hidden_layer_sizes(n_values)
 
+    def _steps_per_epoch(self, n_train):
+        """Training batches an epoch of ``n_train`` rows has (the one-cycle schedule's
+        length is ``max_epochs`` of them; members whose epochs differ change it)."""
+        return -(-n_train // self.batch_size)
+
     def _default_hidden_layer_sizes(self, n_values):
         """``hidden_layer_sizes_`` for ``hidden_layer_sizes=None`` (members change it)."""
         conv_shape = self.image_shape_ if self.architecture == "conv" else None
@@ -794,7 +799,7 @@ class _BaseAutoencoder(
         data, split = self._training_data(X, valid_idx, stream=not partial)
         # partial_fit: one epoch at a constant rate (a schedule needs the training's length)
         n_train = X.shape[0] - (0 if valid_idx is None else len(valid_idx))
-        steps = None if partial else -(-n_train // self.batch_size)
+        steps = None if partial else self._steps_per_epoch(n_train)
         if continuing:
             self._resolve_auto_precision(self.net_.module_, n_train)
             self._configure_net(split, train_seed, steps)

@@ -31,7 +31,7 @@ from .losses import (
     ssim_loss,
     ssim_loss_per_sample,
 )
-from .nn import Autoencoder, Axes, write_axes
+from .nn import Autoencoder, input_axes, write_axes
 from .nn.mlp import zero_layer
 
 # the spread of the PCA start's first code unit (its standard deviation): UMAP's layouts
@@ -214,7 +214,7 @@ class NeighborEmbeddingNet(AutoencoderNet):
         if graph is None:
             return super().get_iterator(dataset, training)
         if training:
-            axes = self.module_.encoder[0] if self._trains_on_axes() else None
+            axes = input_axes(self.module_) if self._trains_on_axes() else None
             if axes is not None and graph.on_axes is None:
                 graph.project(axes)
             return EdgeBatches(dataset, self.batch_size, self.negative_sample_rate,
@@ -227,7 +227,7 @@ class NeighborEmbeddingNet(AutoencoderNet):
         """Whether training batches are the rows on the encoder's fixed input axes: a
         network with axes (``input_pca``) and the mean squared error, whose value the
         axes' coordinates give exactly (see :meth:`NeighborGraph.project`)."""
-        return self.loss == "mse" and isinstance(self.module_.encoder[0], Axes)
+        return self.loss == "mse" and input_axes(self.module_) is not None
 
     def train_step_single(self, batch, **fit_params):
         Xi, yi = batch
@@ -551,10 +551,8 @@ class NeighborEmbeddingAutoencoder(_BaseAutoencoder):
     def _network_options(self):
         return {"input_axes": getattr(self, "input_pca_", None)}
 
-    def _net_settings(self, train_split, seed=0, steps_per_epoch=None):
-        if steps_per_epoch:  # an epoch draws the graph's edges, not the rows
-            steps_per_epoch = -(-self.n_edges_ // self.batch_size)
-        return super()._net_settings(train_split, seed, steps_per_epoch)
+    def _steps_per_epoch(self, n_train):
+        return -(-self.n_edges_ // self.batch_size)  # an epoch draws the graph's edges
 
     def _net_params(self):
         return {

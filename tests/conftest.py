@@ -48,6 +48,9 @@ FAST = {
     "lr": 1e-3,
     "lr_schedule": "constant",
     "precision": "float32",
+    # the family's default, which the suite's early-stopping tests read; the neighbour
+    # member's default (False) is tested in tests/test_neighbors.py
+    "early_stopping": True,
 }
 
 

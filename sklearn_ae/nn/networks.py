@@ -183,6 +183,13 @@ def _zero_linear_paths(module):
         layer.bias.zero_()
 
 
+def input_axes(module):
+    """The fixed :class:`~sklearn_ae.nn.Axes` a network built with ``input_axes`` reads its
+    rows on, or None."""
+    first = module.encoder[0] if isinstance(module.encoder, nn.Sequential) else None
+    return first if isinstance(first, Axes) else None
+
+
 @torch.no_grad()
 def write_axes(module, axes, mean, unit):
     """Write the fixed axes of a network built with ``input_axes``: its encoder reads
