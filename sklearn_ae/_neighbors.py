@@ -40,7 +40,7 @@ START_CODE_STD = 3.0
 
 # the share of each training batch's heads whose reconstruction trains the decoder: a
 # quarter (512 rows of the default batch) is plenty for a decoder from a 2-d map, and
-# spares three quarters of the decoder's cost (on the MNIST benchmark, a fifth of a fit)
+# spares three quarters of the decoder's cost (a tenth of a default MNIST fit, measured)
 RECONSTRUCTED_SHARE = 0.25
 
 # the default hidden layers: three of at most 128 units (on the MNIST benchmark, three of
@@ -267,7 +267,7 @@ class NeighborEmbeddingNet(AutoencoderNet):
         if batch.off_axes is None:
             return self._recon_loss(recon, batch.targets)
         # on the axes: |x - x_hat|^2 = off_axes + unit^2 |p - y|^2, per row and feature
-        axes = self.module_.encoder[0]
+        axes = input_axes(self.module_)
         on = axes.unit.pow(2) * (recon - batch.targets).pow(2).sum(dim=1)
         return (batch.off_axes + on).mean() / axes.mean.numel()
 
