@@ -215,6 +215,13 @@ def masked_mse(output, target):
     return squares.sum() / (labeled.sum() * target.shape[1]).clamp_min(1)
 
 
+def _umap_terms(d2, a, b, eps):
+    """UMAP's ``-log q(d)`` and ``-log(1 - q(d))`` of squared distances ``d2``, computed
+    stably through ``u = log a + b log(d^2 + eps)``: ``softplus(u)`` and ``softplus(-u)``."""
+    u = math.log(a) + b * torch.log(d2 + eps)
+    return F.softplus(u), F.softplus(-u)
+
+
 def neighbor_embedding_loss(heads, tails=None, negatives=None, a=1.0, b=1.0, eps=1e-3):
     """UMAP's fuzzy cross-entropy terms for each row of ``heads`` (n, c): the attraction
     ``-log q(d)`` to the matching row of ``tails`` (n, c) plus the repulsion
@@ -223,12 +230,55 @@ def neighbor_embedding_loss(heads, tails=None, negatives=None, a=1.0, b=1.0, eps
     ``u = log a + b log(d^2 + eps)``: attraction ``softplus(u)``, repulsion
     ``softplus(-u)``; ``eps`` (umap-learn's 0.001) bounds the repulsion and the gradient at
     ``d = 0``. Either part may be None. Returns one value per head."""
-    log_a = math.log(a)
     out = heads.new_zeros(heads.shape[0])
     if tails is not None:
-        d2 = (heads - tails).pow(2).sum(dim=-1)
-        out = out + F.softplus(log_a + b * torch.log(d2 + eps))
+        out = out + _umap_terms((heads - tails).pow(2).sum(dim=-1), a, b, eps)[0]
     if negatives is not None:
         d2 = (heads[:, None, :] - negatives).pow(2).sum(dim=-1)
-        out = out + F.softplus(-(log_a + b * torch.log(d2 + eps))).sum(dim=1)
+        out = out + _umap_terms(d2, a, b, eps)[1].sum(dim=1)
     return out
+
+
+def contrastive_embedding_loss(heads, tails, negatives):
+    """InfoNCE with t-SNE's Cauchy kernel ``q(d) = 1 / (1 + d^2)`` (InfoNC-t-SNE, Damrich
+    et al., 2023) for each row of ``heads`` (n, c):
+    ``-log(q(h, t) / (q(h, t) + sum_m q(h, n_m)))``, its tail ``t`` the matching row of
+    ``tails`` (n, c), its negatives ``n_m`` the rows ``negatives[i]`` (n, m, c). Each head
+    is pulled to its tail and pushed from its negatives in proportion to their shares of
+    the softmax, as t-SNE normalises its similarities. Returns one value per head."""
+    pos = -torch.log1p((heads - tails).pow(2).sum(dim=-1))
+    neg = -torch.log1p((heads[:, None, :] - negatives).pow(2).sum(dim=-1))
+    return torch.logsumexp(torch.cat([pos[:, None], neg], dim=1), dim=1) - pos
+
+
+def block_sq_distances(heads, tails, size):
+    """Squared distances (n, size) from each head (n, c) to the tails (n, c) of its block of
+    ``size`` consecutive rows: head ``i``'s own tail is in column ``i % size``; the columns
+    a short last block lacks are ``inf``. Plain broadcast differences, no gather: the
+    batch's other tails are the negatives at the cost of elementwise work."""
+    n, c = heads.shape
+    pad = -n % size
+    if pad:
+        heads, tails = F.pad(heads, (0, 0, 0, pad)), F.pad(tails, (0, 0, 0, pad))
+    d2 = (heads.reshape(-1, size, 1, c) - tails.reshape(-1, 1, size, c)).pow(2).sum(dim=-1)
+    d2 = d2.reshape(-1, size)[:n]
+    if pad:
+        columns = torch.arange(size, device=d2.device)
+        rows = torch.arange(n, device=d2.device)
+        d2 = d2.masked_fill((rows[:, None] >= n - n % size) & (columns >= n % size), math.inf)
+    return d2
+
+
+def block_embedding_loss(heads, tails, size, objective="infonce", a=1.0, b=1.0, eps=1e-3):
+    """Each head's neighbour-embedding loss against its tail, with the other tails of its
+    block of ``size`` (see :func:`block_sq_distances`) as its negatives: ``objective``
+    ``"umap"``, :func:`neighbor_embedding_loss`; ``"infonce"``,
+    :func:`contrastive_embedding_loss`. Returns one value per head."""
+    d2 = block_sq_distances(heads, tails, size)
+    own = (torch.arange(len(d2), device=d2.device) % size)[:, None]
+    if objective == "umap":
+        attraction = _umap_terms(d2.gather(1, own)[:, 0], a, b, eps)[0]
+        repulsion = _umap_terms(d2.scatter(1, own, math.inf), a, b, eps)[1]
+        return attraction + repulsion.sum(dim=1)
+    logits = -torch.log1p(d2)
+    return torch.logsumexp(logits, dim=1) - logits.gather(1, own)[:, 0]

@@ -17,7 +17,12 @@ from sklearn.neighbors import KNeighborsClassifier
 import sklearn_ae
 import sklearn_ae._fuzzy_graph as fg
 from sklearn_ae import NeighborEmbeddingAutoencoder
-from sklearn_ae.losses import neighbor_embedding_loss
+from sklearn_ae._neighbors import EdgeBatches, NeighborData, NeighborGraph
+from sklearn_ae.losses import (
+    block_embedding_loss,
+    contrastive_embedding_loss,
+    neighbor_embedding_loss,
+)
 
 
 def _blobs(n_samples=240, seed=0):
@@ -131,6 +136,38 @@ def test_neighbor_embedding_loss_is_the_exact_cross_entropy():
     assert torch.isfinite(loss) and torch.isfinite(z.grad).all()
 
 
+def test_contrastive_embedding_loss_is_infonce_with_the_cauchy_kernel():
+    heads = torch.tensor([[0.0, 0.0], [1.0, 2.0]])
+    tails = torch.tensor([[3.0, 4.0], [1.0, 2.5]])
+    negatives = torch.tensor([[[1.0, 0.0], [0.0, 2.0]], [[4.0, 6.0], [1.0, 2.0]]])
+
+    def q(u, v):
+        return 1.0 / (1.0 + ((u - v) ** 2).sum(-1))
+
+    pos = q(heads, tails)
+    want = -torch.log(pos / (pos + q(heads[:, None], negatives).sum(1)))
+    assert_allclose(contrastive_embedding_loss(heads, tails, negatives).numpy(),
+                    want.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("objective", ["umap", "infonce"])
+def test_block_loss_is_the_loss_against_the_blocks_other_tails(objective):
+    # 11 edges in blocks of 4: the last block has 3, and each head's negatives are the
+    # other tails of its own block, never of another
+    heads = torch.randn(11, 2, generator=torch.Generator().manual_seed(0))
+    tails = torch.randn(11, 2, generator=torch.Generator().manual_seed(1))
+    got = block_embedding_loss(heads, tails, 4, objective, a=1.5, b=0.9)
+    for i in range(11):
+        block = range(i - i % 4, min(i - i % 4 + 4, 11))
+        negatives = tails[[j for j in block if j != i]][None]
+        if objective == "umap":
+            want = neighbor_embedding_loss(heads[i:i + 1], tails[i:i + 1], negatives,
+                                           1.5, 0.9)
+        else:
+            want = contrastive_embedding_loss(heads[i:i + 1], tails[i:i + 1], negatives)
+        assert got[i].item() == pytest.approx(want.item(), rel=1e-5)
+
+
 # ------------------------------------------------------------------ the estimator
 def test_map_separates_clusters_and_is_trustworthy():
     X, y = _blobs()
@@ -142,6 +179,46 @@ def test_map_separates_clusters_and_is_trustworthy():
     assert acc >= 0.95
     assert est.score(X) > 0.85
     assert est.loss_curve_[-1] < est.loss_curve_[0]
+
+
+def test_umap_objective_trains_a_trustworthy_map():
+    X, y = _blobs()
+    est = _fit(X, objective="umap")
+    assert est.negative_sample_rate_ == 5  # "auto": umap-learn's default for its objective
+    codes = est.transform(X)
+    acc = KNeighborsClassifier(5).fit(codes[:180], y[:180]).score(codes[180:], y[180:])
+    assert acc >= 0.95 and est.score(X) > 0.85
+    assert est.loss_curve_[-1] < est.loss_curve_[0]
+    assert _fit(X, max_epochs=1).negative_sample_rate_ == 127
+    assert _fit(X, max_epochs=1, negative_sample_rate=7).negative_sample_rate_ == 7
+
+
+def _edge_batches(X, noise_std, seed=0):
+    rows = torch.as_tensor(X, dtype=torch.float32)
+    index = fg.KNNIndex(X, 10, "exact", 0)
+    sampler = fg.EdgeSampler(fg.fuzzy_graph(index.indices, index.distances), "cpu")
+    graph = NeighborGraph(rows, sampler, len(X))
+    batches = EdgeBatches(NeighborData(rows, rows, graph), 400, noise_std,
+                          torch.Generator().manual_seed(seed))
+    return graph, batches
+
+
+@pytest.mark.parametrize("jitter", [0.0, 0.5])
+def test_jitter_moves_the_heads_by_its_share_of_the_median_edge(jitter):
+    X, _ = _blobs(400)
+    est = _fit(X, max_epochs=1, jitter=jitter)
+    graph, _ = _edge_batches(X, 0.0)
+    median = graph.median_edge_length(torch.Generator().manual_seed(1))
+    noise_std = est.net_._noise_std(graph, None)  # the median is measured once a graph
+    assert noise_std == pytest.approx(jitter * median / math.sqrt(X.shape[1]))
+    graph, batches = _edge_batches(X, noise_std)
+    rows, batch = next(iter(batches))
+    # the reconstructed heads' targets are the rows without noise
+    moved = (rows[:len(batch.targets)] - batch.targets).norm(dim=1)
+    if jitter == 0:
+        assert_array_equal(moved.numpy(), 0)
+    else:  # the noise's mean length: about jitter median edge lengths
+        assert moved.mean().item() == pytest.approx(jitter * median, rel=0.1)
 
 
 def test_training_beats_the_pca_map():
@@ -307,6 +384,6 @@ def test_training_on_the_axes_gives_the_full_squared_error():
         assert_allclose(graph.on_axes.numpy(), module.encoder[0](rows).numpy())
         on_axes = module.decoder[0](module.encoder[1](graph.on_axes))
         full = torch.mean((module.decoder[1](on_axes) - rows) ** 2)
-        batch = EdgeBatch(50, graph.on_axes, None, graph.off_axes)
+        batch = EdgeBatch(50, graph.on_axes, graph.off_axes)
         assert net._edge_recon_loss(on_axes, batch).item() == pytest.approx(full.item(),
                                                                            rel=1e-4)

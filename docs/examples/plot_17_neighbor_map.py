@@ -3,9 +3,9 @@
 A neighbour-embedding map of MNIST, and its decoder
 ====================================================
 
-:class:`~sklearn_ae.NeighborEmbeddingAutoencoder` trains its encoder on UMAP's objective:
-rows that are near neighbours in pixel space should be near on the map, and rows drawn at
-random should not. A decoder is trained beside it, so that every point of the map decodes
+:class:`~sklearn_ae.NeighborEmbeddingAutoencoder` trains its encoder on a neighbour
+embedding objective (by default t-SNE's kernel in a contrastive loss, or UMAP's): rows that
+are near neighbours in pixel space should be near on the map, and other rows should not. A decoder is trained beside it, so that every point of the map decodes
 back to an image. This example draws the map of held-out MNIST digits beside PCA's and the
 plain autoencoder's, then decodes a grid of points of the map back to images.
 """
@@ -93,7 +93,7 @@ fig.tight_layout()
 # rebuild each digit from two numbers, pulls some apart. The neighbour embedding is trained
 # for what the maps are judged on, neighbourhoods, and separates the classes more sharply,
 # while its decoder still turns the map back into images. UMAP and t-SNE, which place each
-# training row freely, separate them more sharply still (see the benchmark on
-# :doc:`/neighbor_embedding`); unlike them, the map's ``transform`` of new rows is one
-# pass through the encoder, and it decodes.
+# training row freely, keep neighbourhoods a little better on the full split (see the
+# benchmark on :doc:`/neighbor_embedding`); unlike them, the map's ``transform`` of new
+# rows is one pass through the encoder, and it decodes.
 plt.show()
