@@ -16,6 +16,7 @@ import scipy.sparse as sp
 import torch
 from scipy.optimize import curve_fit
 from sklearn.neighbors import NearestNeighbors
+from sklearn.preprocessing import normalize
 
 # "auto" uses the approximate graph (pynndescent) from this many rows on, when installed:
 # sklearn's exact search is quadratic in the rows (8,000 MNIST rows take about 2 s on two
@@ -25,6 +26,7 @@ APPROXIMATE_FROM_ROWS = 20_000
 _SMOOTH_K_TOLERANCE = 1e-5
 _MIN_K_DIST_SCALE = 1e-3  # umap-learn's floor on sigma, relative to the mean distance
 _BISECTION_STEPS = 64
+UNKNOWN_DIST = 1.0  # umap-learn's distance of a labelled row from an unlabeled one
 
 
 def have_pynndescent():
@@ -131,10 +133,32 @@ def fuzzy_graph(indices, distances):
     rows = np.repeat(np.arange(n), k - 1)
     W = sp.csr_matrix((w.ravel(), (rows, indices[:, 1:].ravel())), shape=(n, n))
     W.sum_duplicates()
+    return _fuzzy_union(W)
+
+
+def _fuzzy_union(W):
+    """``W + W^T - W * W^T`` of a sparse membership matrix, as CSR without zeros."""
     Wt = W.T.tocsr()
     P = (W + Wt - W.multiply(Wt)).tocsr()
     P.eliminate_zeros()
     return P
+
+
+def intersect_labels(graph, labels, target_weight):
+    """UMAP's supervised graph (umap-learn's ``discrete_metric_simplicial_set_intersection``
+    and ``reset_local_connectivity``): an edge between rows of different ``labels`` (ints,
+    -1 unlabeled) is weakened by ``exp(-far)``, ``far = 2.5 / (1 - target_weight)``
+    (no such edge is left at ``target_weight=1``), an edge from or to an unlabeled row by
+    ``exp(-1)``; then each row is rescaled to its largest membership and the fuzzy union
+    taken again."""
+    coo = graph.tocoo()
+    head, tail = labels[coo.row], labels[coo.col]
+    far = 2.5 / (1.0 - target_weight) if target_weight < 1 else math.inf
+    factor = np.where((head == -1) | (tail == -1), math.exp(-UNKNOWN_DIST),
+                      np.where(head != tail, math.exp(-far), 1.0))
+    W = sp.csr_matrix((coo.data * factor, (coo.row, coo.col)), shape=graph.shape)
+    W.eliminate_zeros()
+    return _fuzzy_union(normalize(W, norm="max"))
 
 
 def new_row_memberships(index, Y):

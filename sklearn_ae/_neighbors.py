@@ -1,11 +1,14 @@
 """NeighborEmbeddingAutoencoder: a parametric UMAP map with a decoder back to the data."""
 
 import re
+from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 import torch
+from sklearn.utils import check_array, column_or_1d
+from sklearn.utils.multiclass import type_of_target
 
 from ._autoencoder import AutoencoderTransformer
 from ._base import _BaseAutoencoder
@@ -19,11 +22,13 @@ from ._fuzzy_graph import (
     KNNIndex,
     find_ab_params,
     fuzzy_graph,
+    intersect_labels,
     new_row_memberships,
     resolve_knn_method,
 )
 from ._net import AutoencoderNet
 from ._restore import integer, optional, real
+from ._supervised import _check_label_kinds, _holds_string_minus_one, _unlabeled_marks
 from .losses import (
     block_embedding_loss,
     contrastive_embedding_loss,
@@ -464,6 +469,7 @@ class NeighborEmbeddingAutoencoder(_BaseAutoencoder):
         "negative_sample_rate": [Interval(Integral, 1, None, closed="left"),
                                  StrOptions({"auto"})],
         "jitter": [Interval(Real, 0, None, closed="left")],
+        "target_weight": [Interval(Real, 0, 1, closed="both")],
         "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
         "knn_method": [StrOptions({"auto", "exact", "approximate"})],
         "score_neighbors": [Interval(Integral, 1, None, closed="left")],
@@ -498,6 +504,7 @@ class NeighborEmbeddingAutoencoder(_BaseAutoencoder):
         spread=1.0,
         negative_sample_rate="auto",
         jitter=0.8,
+        target_weight=0.5,
         reconstruction_weight=0.1,
         knn_method="auto",
         score_neighbors=5,
@@ -570,10 +577,71 @@ class NeighborEmbeddingAutoencoder(_BaseAutoencoder):
         self.spread = spread
         self.negative_sample_rate = negative_sample_rate
         self.jitter = jitter
+        self.target_weight = target_weight
         self.reconstruction_weight = reconstruction_weight
         self.knn_method = knn_method
         self.score_neighbors = score_neighbors
         self.input_pca = input_pca
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y=None):
+        """Fit the map and its decoder to ``X``; with class labels ``y``, a supervised
+        map (UMAP's supervised mode).
+
+        Training stops early when the loss becomes non-finite (the weights of the last
+        finite epoch are kept, with a :class:`~sklearn.exceptions.ConvergenceWarning`) or
+        on an interrupt (Ctrl-C); a fit that fails leaves the estimator as it was.
+
+        Parameters
+        ----------
+        X : array-like, sparse matrix or dask.array.Array of shape (n_samples, n_features)
+            Training data (read into memory: the graph needs every row).
+        y : array-like of shape (n_samples,), default=None
+            Class labels, -1 marking unlabeled rows: the graph's edges between rows of
+            different classes are weakened by ``target_weight`` (and those from or to an
+            unlabeled row by ``exp(-1)``), so that the map pulls each class together and
+            places unlabeled rows by their neighbours. ``None``: the map of ``X`` alone.
+            Continuous targets are refused (``ValueError``).
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        with self._labels_for_graph(y):
+            return super().fit(X)
+
+    def partial_fit(self, X, y=None):
+        """Train one epoch on the graph of the chunk ``X`` (see :meth:`fit` for ``y``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        with self._labels_for_graph(y):
+            return super().partial_fit(X)
+
+    @contextmanager
+    def _labels_for_graph(self, y):
+        self._graph_labels = None if y is None else graph_labels(y)
+        try:
+            yield
+        finally:
+            del self._graph_labels
+
+    def _train_labels(self, n_rows, valid_idx):
+        """The graph labels of the training rows (in the dataset's order), or None."""
+        labels = getattr(self, "_graph_labels", None)
+        if labels is None:
+            return None
+        if len(labels) != n_rows:
+            raise ValueError(f"y has {len(labels)} labels for {n_rows} rows of X.")
+        return labels if valid_idx is None else np.delete(labels, valid_idx)
 
     # ------------------------------------------------------------------ hooks
     def _join_ranks(self, X, continuing):
@@ -673,6 +741,7 @@ class NeighborEmbeddingAutoencoder(_BaseAutoencoder):
         data, split = super()._training_data(X, valid_idx, stream=False)
         n_valid = 0 if valid_idx is None else len(valid_idx)
         n_train = len(data) - n_valid
+        labels = self._train_labels(len(data), valid_idx)
         rng = np.random.RandomState(_graph_seed(self))
         k = min(int(self.n_neighbors), n_train)
         self.n_neighbors_ = k
@@ -682,9 +751,10 @@ class NeighborEmbeddingAutoencoder(_BaseAutoencoder):
                   f"{n_train} rows; fit on device='cpu'.")
         with oom_advice(advice):
             index = KNNIndex(rows[:n_train], k, self.knn_method_, int(rng.randint(2**31 - 1)))
-            graph = NeighborGraph(data.X, EdgeSampler(fuzzy_graph(index.indices,
-                                                                  index.distances),
-                                                      self.device_), n_train)
+            fuzzy = fuzzy_graph(index.indices, index.distances)
+            if labels is not None:
+                fuzzy = intersect_labels(fuzzy, labels, float(self.target_weight))
+            graph = NeighborGraph(data.X, EdgeSampler(fuzzy, self.device_), n_train)
             if n_valid:
                 neighbors, weights = new_row_memberships(index, rows[n_train:])
                 negatives = rng.randint(n_train, size=(n_valid, self.negative_sample_rate_))
@@ -776,6 +846,29 @@ class _AxesPCA:
     def __init__(self, components, explained_variance):
         self.components_ = components
         self.explained_variance_ = explained_variance
+
+
+def graph_labels(y):
+    """Class labels ``y`` as integer codes, -1 for the rows marked -1 (unlabeled), checked
+    as :class:`~sklearn_ae.AutoencoderClassifier` checks its labels."""
+    y = column_or_1d(check_array(to_host(y), ensure_2d=False, dtype=None, input_name="y"),
+                     warn=True)
+    if _holds_string_minus_one(y):
+        raise ValueError("y is an array of strings holding '-1', which is a class here, "
+                         "not the mark of unlabeled rows: use an object array with the "
+                         "integer -1 for those.")
+    unlabeled = _unlabeled_marks(y)
+    codes = np.full(len(y), -1, dtype=np.int64)
+    if unlabeled.all():
+        return codes
+    labels = y[~unlabeled]
+    _check_label_kinds(labels)
+    kind = type_of_target(labels)
+    if kind not in ("binary", "multiclass"):
+        raise ValueError(f"Unknown label type: {kind!r}. y must be class labels for a "
+                         "supervised map; fit without y for the map of X alone.")
+    codes[~unlabeled] = np.unique(labels, return_inverse=True)[1]
+    return codes
 
 
 def _graph_seed(est):
@@ -874,6 +967,12 @@ _OWN_PARAMETERS = {
         0.900 and 0.939, one seed each) and a reconstruction error of 0.67 times PCA(2)'s.
         0 trains the encoder on the map alone (the decoder then stays at its start, the
         mean).""",
+    "target_weight": """\
+    target_weight : float, default=0.5
+        How far :meth:`fit` with labels ``y`` trusts them over the data (UMAP's
+        ``target_weight``): an edge between rows of different classes is weakened by
+        ``exp(-2.5 / (1 - target_weight))``; 0 keeps a trace of such edges
+        (``exp(-2.5)``), 1 removes them. Unused without ``y``.""",
     "knn_method": """\
     knn_method : {"auto", "exact", "approximate"}, default="auto"
         How the k-nearest-neighbour graph of the training rows is found: ``"exact"``,

@@ -12,6 +12,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import load_digits, make_blobs
 from sklearn.decomposition import PCA
 from sklearn.manifold import trustworthiness
+from sklearn.metrics import silhouette_score
 from sklearn.neighbors import KNeighborsClassifier
 
 import sklearn_ae
@@ -30,10 +31,10 @@ def _blobs(n_samples=240, seed=0):
                       random_state=seed)
 
 
-def _fit(X, **params):
+def _fit(X, y=None, **params):
     params = {"max_epochs": 15, "hidden_layer_sizes": (32,), "lr": 1e-2,
               "batch_size": 64, "early_stopping": False, **params}
-    return make_estimator(NeighborEmbeddingAutoencoder, **params).fit(X)
+    return make_estimator(NeighborEmbeddingAutoencoder, **params).fit(X, y)
 
 
 # ------------------------------------------------------------------ the graph
@@ -387,3 +388,67 @@ def test_training_on_the_axes_gives_the_full_squared_error():
         batch = EdgeBatch(50, graph.on_axes, graph.off_axes)
         assert net._edge_recon_loss(on_axes, batch).item() == pytest.approx(full.item(),
                                                                            rel=1e-4)
+
+
+# ------------------------------------------------------------------ supervised maps
+def test_intersect_labels_weakens_edges_across_classes():
+    X, _ = _blobs(60)
+    index = fg.KNNIndex(X, 8, "exact", 0)
+    graph = fg.fuzzy_graph(index.indices, index.distances)
+    labels = np.arange(60) % 3 - 1  # -1 (unlabeled), 0 and 1
+    got = fg.intersect_labels(graph, labels, 0.5).toarray()
+    # by hand: the factors, each row scaled to its largest entry, the fuzzy union
+    G = graph.toarray()
+    a, b = labels[:, None], labels[None, :]
+    factor = np.where((a == -1) | (b == -1), np.exp(-1.0),
+                      np.where(a != b, np.exp(-2.5 / 0.5), 1.0))
+    W = G * factor
+    W = W / W.max(axis=1, keepdims=True)
+    assert_allclose(got, W + W.T - W * W.T, atol=1e-12)
+    # target_weight=1: no edge is left between two labelled rows of different classes
+    cut = fg.intersect_labels(graph, labels, 1.0).toarray()
+    labelled = (a != -1) & (b != -1)
+    assert not cut[labelled & (a != b)].any() and cut[labelled & (a == b)].any()
+
+
+def _overlapping_blobs():
+    return make_blobs(n_samples=300, n_features=10, centers=3, cluster_std=4.0,
+                      random_state=0)
+
+
+def test_labels_pull_the_classes_apart():
+    X, y = _overlapping_blobs()
+    plain, supervised = _fit(X), _fit(X, y)
+    # each class tighter and further from the others (0.72 against 0.63 here)
+    assert (silhouette_score(supervised.transform(X), y)
+            > silhouette_score(plain.transform(X), y) + 0.05)
+    # semi-supervised, strings as classes: with target_weight=1 the graph loses the edges
+    # between labelled rows of different classes, and only those
+    names = np.array(["a", "b", "c"], dtype=object)[y]
+    names[np.arange(300) % 3 != 0] = -1
+    semi = _fit(X, names, max_epochs=1, target_weight=1.0)
+    index = fg.KNNIndex(X, 15, "exact", 0)
+    graph = fg.fuzzy_graph(index.indices, index.distances).tocoo()
+    labelled = (names[graph.row] != -1) & (names[graph.col] != -1)
+    across = labelled & (names[graph.row] != names[graph.col])
+    assert across.sum() > 0 and semi.n_edges_ == graph.nnz - across.sum()
+
+
+@pytest.mark.parametrize(
+    "y, match",
+    [
+        (np.linspace(0, 1, 90), "Unknown label type: 'continuous'"),
+        (np.array(["a", "-1"] * 45), "strings holding '-1'"),
+        (np.arange(80) % 2, "y has 80 labels for 90 rows"),
+        (np.r_[np.nan, np.zeros(89)], "NaN"),
+    ],
+)
+def test_bad_labels_are_refused_and_leave_the_fit_as_it_was(y, match):
+    X, _ = _blobs(90)
+    est = _fit(X, max_epochs=2)
+    before = {k: v.clone() for k, v in est.net_.module_.state_dict().items()}
+    with pytest.raises(ValueError, match=match):
+        est.fit(X, y)
+    for name, value in est.net_.module_.state_dict().items():
+        assert_array_equal(value.numpy(), before[name].numpy())
+    assert not hasattr(est, "_graph_labels")

@@ -87,6 +87,26 @@ right.set_yticks([])
 fig.tight_layout()
 
 # %%
+# A map that has seen the labels
+# ------------------------------
+# ``fit(X, y)`` with class labels weakens the graph's edges between rows of different
+# classes before training (UMAP's supervised mode), so each class is pulled together. The
+# held-out digits are still mapped by ``transform`` alone, without their labels. (``-1``
+# marks unlabeled rows; with only one training label in ten, the map was not better than
+# the unsupervised one here: held-out kNN-5 0.830 against 0.842.)
+supervised = NeighborEmbeddingAutoencoder(random_state=0).fit(X_train, y_train)
+Z_supervised = supervised.transform(X_test)
+accuracy = knn_accuracy(supervised.transform(X_train), y_train, Z_supervised, y_test)
+print(f"supervised map: held-out kNN-5 {accuracy:.3f}")
+
+fig, ax = plt.subplots(figsize=(5, 4.4))
+ax.scatter(Z_supervised[:, 0], Z_supervised[:, 1], c=y_test, cmap="tab10", s=6)
+ax.set_title(f"supervised map, held-out digits: kNN-5 {accuracy:.2f}")
+ax.set_xticks([])
+ax.set_yticks([])
+fig.tight_layout()
+
+# %%
 # Reading the maps
 # ----------------
 # PCA piles most classes on top of each other; the plain autoencoder, trained only to
