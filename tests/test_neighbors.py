@@ -157,7 +157,10 @@ def test_block_loss_is_the_loss_against_the_blocks_other_tails(objective):
     # other tails of its own block, never of another
     heads = torch.randn(11, 2, generator=torch.Generator().manual_seed(0))
     tails = torch.randn(11, 2, generator=torch.Generator().manual_seed(1))
+    heads.requires_grad_(True)
     got = block_embedding_loss(heads, tails, 4, objective, a=1.5, b=0.9)
+    got.sum().backward()  # the short block's missing columns pass no NaN back
+    assert torch.isfinite(heads.grad).all()
     for i in range(11):
         block = range(i - i % 4, min(i - i % 4 + 4, 11))
         negatives = tails[[j for j in block if j != i]][None]
@@ -418,7 +421,7 @@ def _overlapping_blobs():
 
 def test_labels_pull_the_classes_apart():
     X, y = _overlapping_blobs()
-    plain, supervised = _fit(X), _fit(X, y)
+    plain, supervised = _fit(X), _fit(X, y, target_weight=0.5)
     # each class tighter and further from the others (0.72 against 0.63 here)
     assert (silhouette_score(supervised.transform(X), y)
             > silhouette_score(plain.transform(X), y) + 0.05)
@@ -445,10 +448,23 @@ def test_labels_pull_the_classes_apart():
 )
 def test_bad_labels_are_refused_and_leave_the_fit_as_it_was(y, match):
     X, _ = _blobs(90)
-    est = _fit(X, max_epochs=2)
+    est = _fit(X, max_epochs=2, target_weight=0.5)
     before = {k: v.clone() for k, v in est.net_.module_.state_dict().items()}
     with pytest.raises(ValueError, match=match):
         est.fit(X, y)
     for name, value in est.net_.module_.state_dict().items():
         assert_array_equal(value.numpy(), before[name].numpy())
     assert not hasattr(est, "_graph_labels")
+
+
+def test_labels_are_ignored_without_target_weight():
+    # as PCA ignores y: a Pipeline ending in a regressor passes continuous y to the map
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+
+    X, y = _blobs(120)
+    assert_array_equal(_fit(X, y, max_epochs=2).transform(X),
+                       _fit(X, max_epochs=2).transform(X))
+    params = {"max_epochs": 2, "hidden_layer_sizes": (8,), "random_state": 0}
+    pipe = make_pipeline(NeighborEmbeddingAutoencoder(**params), Ridge())
+    assert np.isfinite(pipe.fit(X, X[:, 0]).predict(X)).all()
