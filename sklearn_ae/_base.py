@@ -765,19 +765,21 @@ class _BaseAutoencoder(
         """
         return self._fit(X, partial=True)
 
-    def _fit(self, X, partial):
+    def _fit(self, X, partial, labels=None):
         """The one training path: a fresh fit, a warm start, or one partial_fit epoch.
+        ``labels``: per-row labels for a member whose training data reads them (see
+        :meth:`_training_data`), else None.
 
         Atomic: if anything fails (bad data, the net's set-up, training, an interrupt
         before training began), the estimator is put back exactly as it was before the
         call, a warm-started network included.
         """
         continuing = hasattr(self, "net_") and (partial or self.warm_start)
-        with atomic(self, continuing), self._host_fit(X) as (X, _):
-            self._fit_steps(X, partial, continuing)
+        with atomic(self, continuing), self._host_fit(X, labels) as (X, labels):
+            self._fit_steps(X, partial, continuing, labels)
         return self
 
-    def _fit_steps(self, X, partial, continuing):
+    def _fit_steps(self, X, partial, continuing, labels):
         X = self._validate_training_data(X, not continuing, 1 if continuing and partial else 2)
         if self.data_parallel:
             self._join_ranks(X, continuing)
@@ -796,7 +798,7 @@ class _BaseAutoencoder(
         valid_idx = None
         if self.early_stopping and not partial:
             valid_idx = validation_indices(X.shape[0], self.validation_fraction, rng)
-        data, split = self._training_data(X, valid_idx, stream=not partial)
+        data, split = self._training_data(X, valid_idx, not partial, labels)
         # partial_fit: one epoch at a constant rate (a schedule needs the training's length)
         n_train = X.shape[0] - (0 if valid_idx is None else len(valid_idx))
         steps = None if partial else self._steps_per_epoch(n_train)
@@ -833,8 +835,9 @@ class _BaseAutoencoder(
         """This process's GPU index in data-parallel training (None otherwise)."""
         return _parallel.local_rank() if self.data_parallel else None
 
-    def _training_data(self, X, valid_idx, stream):
-        """The net's dataset and split (see :func:`~sklearn_ae._data.training_data`)."""
+    def _training_data(self, X, valid_idx, stream, labels=None):
+        """The net's dataset and split (see :func:`~sklearn_ae._data.training_data`);
+        ``labels`` are for members that read them (the neighbour member's graph)."""
         advice = (
             f"The training data ({X.shape[0]} x {X.shape[1]} float32, "
             f"{X.shape[0] * X.shape[1] * 4 / 2**30:.2f} GiB) do not fit on {self.device_}: "

@@ -2,7 +2,6 @@
 data."""
 
 import re
-from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -13,7 +12,7 @@ from sklearn.utils.multiclass import type_of_target
 
 from ._autoencoder import AutoencoderTransformer
 from ._base import _BaseAutoencoder
-from ._compat import Interval, StrOptions
+from ._compat import Interval, StrOptions, _fit_context
 from ._dask import is_dask_collection
 from ._array_api import to_host
 from ._data import BlockRows, TensorData, start_pca
@@ -589,6 +588,7 @@ class NeighborEmbeddingAutoencoder(_BaseAutoencoder):
         self.input_pca = input_pca
 
     # ------------------------------------------------------------------ fit
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Fit the map and its decoder to ``X``; with class labels ``y``, a supervised
         map (UMAP's supervised mode).
@@ -615,9 +615,9 @@ class NeighborEmbeddingAutoencoder(_BaseAutoencoder):
         self : object
             The fitted estimator.
         """
-        with self._labels_for_graph(y):
-            return super().fit(X)
+        return self._fit(X, partial=False, labels=self._graph_labels(y))
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
         """Train one epoch on the graph of the chunk ``X`` (see :meth:`fit` for ``y``).
 
@@ -630,21 +630,17 @@ class NeighborEmbeddingAutoencoder(_BaseAutoencoder):
         -------
         self : object
         """
-        with self._labels_for_graph(y):
-            return super().partial_fit(X)
+        return self._fit(X, partial=True, labels=self._graph_labels(y))
 
-    @contextmanager
-    def _labels_for_graph(self, y):
-        supervised = y is not None and self.target_weight is not None
-        self._graph_labels = graph_labels(y) if supervised else None
-        try:
-            yield
-        finally:
-            del self._graph_labels
+    def _graph_labels(self, y):
+        """``y`` as the graph's labels where the fit is supervised, else None."""
+        if y is None or self.target_weight is None:
+            return None
+        return graph_labels(y)
 
-    def _train_labels(self, n_rows, valid_idx):
+    @staticmethod
+    def _train_labels(labels, n_rows, valid_idx):
         """The graph labels of the training rows (in the dataset's order), or None."""
-        labels = getattr(self, "_graph_labels", None)
         if labels is None:
             return None
         if len(labels) != n_rows:
@@ -739,7 +735,7 @@ class NeighborEmbeddingAutoencoder(_BaseAutoencoder):
         std = float(np.sqrt(pca.explained_variance_[0]))
         return START_CODE_STD / std if std > 0 else 1.0
 
-    def _training_data(self, X, valid_idx, stream):
+    def _training_data(self, X, valid_idx, stream, labels=None):
         """The rows (in memory: the graph needs them all) and the fuzzy graph of the
         training rows; the validation rows' neighbours among the training rows."""
         if isinstance(X, BlockRows):
@@ -749,7 +745,7 @@ class NeighborEmbeddingAutoencoder(_BaseAutoencoder):
         data, split = super()._training_data(X, valid_idx, stream=False)
         n_valid = 0 if valid_idx is None else len(valid_idx)
         n_train = len(data) - n_valid
-        labels = self._train_labels(len(data), valid_idx)
+        labels = self._train_labels(labels, len(data), valid_idx)
         rng = np.random.RandomState(_graph_seed(self))
         k = min(int(self.n_neighbors), n_train)
         self.n_neighbors_ = k
