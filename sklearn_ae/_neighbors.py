@@ -685,7 +685,7 @@ class NeighborEmbeddingAutoencoder(_BaseAutoencoder):
         return (min(DEFAULT_WIDTH, sizes[0]),) * DEFAULT_DEPTH
 
     def _network_options(self):
-        return {"input_axes": getattr(self, "input_pca_", None)}
+        return {"input_axes": getattr(self, "input_pca_", None), "code_scale": True}
 
     def _steps_per_epoch(self, n_train):
         return -(-self.n_edges_ // self.batch_size)  # an epoch draws the graph's edges
@@ -719,10 +719,12 @@ class NeighborEmbeddingAutoencoder(_BaseAutoencoder):
         return module
 
     def _write_start(self, module, pca):
+        # behind the decoder's CodeScale, which starts as the identity
         if pca.axes is None:
-            return super()._write_start(module, pca.start)
+            inner = Autoencoder(module.encoder, module.decoder[1])
+            return super()._write_start(inner, pca.start)
         # in the axes' coordinates, PCA's axes are the first unit vectors
-        inner = Autoencoder(module.encoder[1], module.decoder[0])
+        inner = Autoencoder(module.encoder[1], module.decoder[0][1])
         unit = float(module.encoder[0].unit)
         n = min(self.n_components_, self.input_pca_)
         start = _AxesPCA(np.eye(n, self.input_pca_),

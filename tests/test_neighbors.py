@@ -348,6 +348,18 @@ def test_decoder_rebuilds_better_than_the_mean():
     assert mse < np.mean((X - X.mean(axis=0)) ** 2) * 0.5
 
 
+def test_decoder_reads_the_codes_at_about_unit_scale():
+    # the map's codes grow to tens of units: the decoder divides them by a running rms
+    # (a decoder reading raw codes lost every unit of its first layer in some MNIST fits)
+    X, _ = _blobs(240)
+    est = _fit(X, max_epochs=30)
+    codes = est.transform(X)
+    rms = float(np.sqrt(np.mean(codes**2)))
+    scale = est.net_.module_.decoder[0].scale.item()
+    assert rms > 2.0  # far from the unit the scale starts at
+    assert 0.5 < scale / rms < 2.0
+
+
 @pytest.mark.parametrize(
     "params, match",
     [

@@ -10,6 +10,7 @@ from torch import nn
 from sklearn_ae.nn import (
     ACTIVATIONS,
     Autoencoder,
+    CodeScale,
     build_network,
     default_hidden_layer_sizes,
     make_mlp,
@@ -123,6 +124,32 @@ def test_pca_residual_code_unit_scales_codes_only():
         recon, codes = module(torch.as_tensor(X))
     assert_allclose(codes.numpy(), 2.5 * pca.transform(X), rtol=0, atol=1e-5)
     assert_allclose(recon.numpy(), pca.inverse_transform(pca.transform(X)), rtol=0, atol=1e-5)
+
+
+def test_code_scale_follows_the_training_rms_and_is_fixed_in_eval():
+    scale = CodeScale(momentum=0.5).eval()
+    x = torch.full((4, 2), 3.0)  # rms 3
+    assert torch.equal(scale(x), x)  # the start: the identity, and no update in eval
+    scale.train()
+    out = scale(x)
+    assert scale.scale.item() == pytest.approx(2.0)  # halfway from 1 to 3
+    assert_allclose(out.numpy(), 1.5)
+    for _ in range(30):
+        scale(x)
+    assert scale.scale.item() == pytest.approx(3.0)
+    scale(torch.full((4, 2), float("nan")))  # a non-finite batch leaves the scale alone
+    assert scale.scale.item() == pytest.approx(3.0)
+    scale.eval()
+    assert_allclose(scale(torch.full((1, 2), 6.0)).numpy(), 2.0)  # fixed, per row
+    assert scale.scale.item() == pytest.approx(3.0)
+
+
+def test_network_with_code_scale_decodes_through_it(generator):
+    module = build_network(6, 2, (4,), code_scale=True, generator=generator)
+    assert isinstance(module.decoder[0], CodeScale)
+    assert module.decoder[0].scale.item() == 1.0  # initialised, not left empty
+    axes = build_network(6, 2, (4,), input_axes=3, code_scale=True, generator=generator)
+    assert isinstance(axes.decoder[0][0], CodeScale)  # the path from the codes
 
 
 def test_pca_residual_over_complete_codes():

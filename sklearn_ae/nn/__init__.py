@@ -6,7 +6,7 @@
 
 from .conv import ConvDecoder, ConvEncoder, max_conv_layers, torch_image_shape
 from .export import ScaledPart, onnx_model
-from .mlp import ACTIVATIONS, Autoencoder, Axes, Residual, make_mlp
+from .mlp import ACTIVATIONS, Autoencoder, Axes, CodeScale, Residual, make_mlp
 from .networks import (
     build_network,
     default_hidden_layer_sizes,
@@ -23,6 +23,7 @@ __all__ = [
     "ACTIVATIONS",
     "Autoencoder",
     "Axes",
+    "CodeScale",
     "ConvDecoder",
     "ConvEncoder",
     "Residual",

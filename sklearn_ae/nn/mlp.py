@@ -75,6 +75,27 @@ class Residual(nn.Module):
         return y * self.out_scale if self.scales_out else y
 
 
+class CodeScale(nn.Module):
+    """Divides its input by ``scale``, a buffer that follows the root mean square of the
+    training batches it sees (an exponential moving average with ``momentum``, updated in
+    training mode only): a decoder behind it reads codes of about unit size however far
+    training spreads them. In evaluation mode a fixed division, so decoding stays a pure
+    per-row function. Starts at 1 (the identity), so a start written behind it holds."""
+
+    def __init__(self, momentum=0.05):
+        super().__init__()
+        self.momentum = momentum
+        self.register_buffer("scale", torch.ones(()))
+
+    def forward(self, x):
+        if self.training:
+            with torch.no_grad():
+                rms = x.detach().float().pow(2).mean().sqrt()
+                usable = torch.isfinite(rms) & (rms > 0)  # no host sync
+                self.scale.lerp_(torch.where(usable, rms, self.scale), self.momentum)
+        return x / self.scale.to(x.dtype)
+
+
 class Axes(nn.Module):
     """A fixed affine map onto ``n_axes`` orthonormal axes of ``n_features``-d rows
     (``(x - mean) @ axes.T / unit``), or back from them (``inverse``: ``y * unit @ axes +

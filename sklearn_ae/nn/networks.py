@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from .conv import DEFAULT_CHANNELS, ConvDecoder, ConvEncoder, max_conv_layers
-from .mlp import Autoencoder, Axes, Residual, make_mlp
+from .mlp import Autoencoder, Axes, CodeScale, Residual, make_mlp
 from .vae import VariationalAutoencoder
 
 
@@ -72,6 +72,7 @@ def build_network(
     variational=False,
     gaussian=False,
     input_axes=None,
+    code_scale=False,
     generator=None,
     device="cpu",
 ):
@@ -104,6 +105,10 @@ def build_network(
         in front, written by :func:`write_axes`) and the decoder writes them back through
         the same axes: the paths (and a residual start) are built for ``input_axes``
         features.
+    code_scale : bool
+        The decoder reads the codes through a :class:`~sklearn_ae.nn.CodeScale` (first,
+        before the paths): for codes whose scale training sets (neighbour embeddings grow
+        to tens of units).
     generator : torch.Generator or None
         Draws the initial weights (PyTorch's default initialisation, layer by layer in
         :meth:`~torch.nn.Module.modules` order); a fresh unseeded generator if None.
@@ -116,6 +121,8 @@ def build_network(
     with torch.device("meta"):
         module = _layout(input_axes or n_features, n_components, hidden_layer_sizes,
                          activation, image_shape, residual, variational, gaussian)
+        if code_scale:  # inside the axes: decoder[0] stays the whole path from the codes
+            module.decoder = nn.Sequential(CodeScale(), module.decoder)
         if input_axes:
             module.encoder = nn.Sequential(Axes(n_features, input_axes), module.encoder)
             module.decoder = nn.Sequential(module.decoder,
@@ -168,6 +175,8 @@ def init_weights(module, generator):
         elif isinstance(layer, Residual):
             layer.in_scale.fill_(1.0)
             layer.out_scale.fill_(1.0)
+        elif isinstance(layer, CodeScale):
+            layer.scale.fill_(1.0)
         elif isinstance(layer, Axes):  # written from the data by write_axes
             layer.axes.zero_()
             layer.mean.zero_()
