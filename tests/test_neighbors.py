@@ -275,7 +275,7 @@ def test_fitted_attributes_and_small_data():
     default = make_estimator(NeighborEmbeddingAutoencoder, hidden_layer_sizes=None,
                              max_epochs=1).fit(np.random.RandomState(0).rand(3000, 784))
     assert default.hidden_layer_sizes_ == (128, 128, 128)
-    assert default.input_pca_ == 50
+    assert default.input_pca_ == 100
 
 
 def _digits_on_axes(**params):
