@@ -84,6 +84,15 @@ DEFAULT_ADAMW_WEIGHT_DECAY = 2.0
 # reference implementation.
 _FUSED_OPTIMIZERS = {"adam", "adamw", "sgd"}
 
+
+def _takes_argument(fn, name):
+    """Whether the callable ``fn`` has a parameter ``name`` (False where its signature
+    cannot be read)."""
+    try:
+        return name in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+
 # Codes (in the data's units with init="pca"), reconstructions and every output are
 # float32: data must leave them headroom above (values up to _MAX_ABS_VALUE, a tenth of
 # float32's largest, which training may overshoot) and below (a spread of at least
@@ -172,8 +181,9 @@ class _NetTrainer(ArrayAPIMixin):
             if optimizer in _FUSED_OPTIMIZERS:
                 params["optimizer__fused"] = True
             optimizer = OPTIMIZERS[optimizer]
-        if self.weight_decay_:
-            # only passed when set, so optimizers without the argument still work
+        # passed where set or where the optimizer takes it (a 0 must override a default,
+        # AdamW's 0.01), so optimizers without the argument still work
+        if self.weight_decay_ or _takes_argument(optimizer, "weight_decay"):
             params["optimizer__weight_decay"] = self.weight_decay_
         return {"optimizer": optimizer, **params}
 

@@ -495,7 +495,7 @@ class NeighborEmbeddingAutoencoder(_BaseAutoencoder):
     _streams_memmap = False
 
     # the neighbour objectives have their scale in the codes: decoupled weight decay
-    # pulling every weight towards 0 would shrink the map against it
+    # pulling every weight towards 0 only works against it (it gave the same maps)
     _default_adamw_weight_decay = 0.0
 
     def __init__(
@@ -1058,9 +1058,12 @@ _CHANGED_PARAMETERS = {
         one seed each), and 4e-2 worse still (0.886 with ``batch_size=2048``).""",
     "weight_decay": """\
     weight_decay : float, default=None
-        Passed to the optimizer as ``weight_decay``. ``None`` means 0: decay pulling the
-        weights towards zero would shrink the map, whose scale the objective fixes. The
-        value used is ``weight_decay_``.""",
+        Passed to the optimizer as ``weight_decay``. ``None`` means 0: the objective
+        fixes the map's scale, and decay pulling the weights towards zero only works
+        against it. On the MNIST benchmark AdamW's own default of 0.01 gave the same maps
+        as 0 (held-out kNN-5 accuracy 0.914, 0.921 and 0.898 over three seeds against
+        0.919, 0.919 and 0.896; trustworthiness 0.942 to 0.945 against 0.939 to 0.945).
+        The value used is ``weight_decay_``.""",
     "early_stopping": """\
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the data, stop when its loss has not improved

@@ -59,6 +59,17 @@ def make_estimator(Estimator, **params):
     return Estimator(**{**FAST, **params})
 
 
+def diverging(Estimator):
+    """Parameters whose training diverges within a few epochs: a far too large AdamW
+    step. The neighbour map's loss (logarithms of its codes' distances) stays finite
+    however large the codes grow, so it also gets AdamW's usual decay, whose factor
+    ``1 - lr * weight_decay`` then flips and multiplies the weights at every step (the
+    other members decay by default)."""
+    if Estimator is sklearn_ae.NeighborEmbeddingAutoencoder:
+        return {"lr": 1e3, "weight_decay": 0.01}
+    return {"lr": 1e3}
+
+
 # The fine-tuning half of FAST (the autoencoder gets FAST itself)
 FAST_FINE_TUNING = {
     key: FAST[key] for key in ("max_epochs", "batch_size", "random_state", "lr", "lr_schedule")

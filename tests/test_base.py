@@ -644,3 +644,16 @@ def test_defaults_are_the_fast_training_regime(Estimator):
     lr, epochs = (2e-2, 20) if own else (5e-3, 60)
     assert (params["lr"], params["lr_schedule"], params["max_epochs"]) == (lr, "onecycle", epochs)
     assert params["precision"] == "auto"
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS, ids=lambda E: E.__name__)
+def test_weight_decay_reaches_the_optimizer_even_when_zero(Estimator):
+    # AdamW decays by 0.01 unless told otherwise: a weight_decay_ of 0 must be passed on
+    X = np.random.RandomState(0).rand(40, 6)
+    for weight_decay in (None, 0.0, 0.25):
+        est = make_estimator(Estimator, optimizer="adamw", weight_decay=weight_decay).fit(X)
+        if weight_decay is not None:
+            assert est.weight_decay_ == weight_decay
+        # the largest decay of any parameter group (some members spare some parameters)
+        groups = est.net_.optimizer_.param_groups
+        assert max(group["weight_decay"] for group in groups) == est.weight_decay_

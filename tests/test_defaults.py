@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import ESTIMATORS, SUPERVISED
+from conftest import ESTIMATORS, SUPERVISED, diverging
 from numpy.testing import assert_allclose, assert_array_equal
 from skorch.callbacks import Callback
 from sklearn.base import ClassifierMixin, clone
@@ -278,7 +278,7 @@ def test_divergence_keeps_the_last_finite_weights(Estimator):
     # lr is the feature here: far too large, so training diverges
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
-        est = default(Estimator, lr=1e3, max_epochs=5).fit(X)
+        est = default(Estimator, **diverging(Estimator), max_epochs=5).fit(X)
     messages = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
     assert any("Training diverged" in m for m in messages), messages
     assert est.n_iter_ < 5

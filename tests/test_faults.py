@@ -11,7 +11,14 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from conftest import FAST, ESTIMATORS, Snapshot, initial_weights, make_estimator
+from conftest import (
+    FAST,
+    ESTIMATORS,
+    Snapshot,
+    diverging,
+    initial_weights,
+    make_estimator,
+)
 from numpy.testing import assert_array_equal
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from skorch.callbacks import Callback
@@ -114,7 +121,8 @@ def assert_usable(est, X):
 @pytest.mark.parametrize("early_stopping", [True, False])
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_too_large_lr_warns_and_keeps_a_finite_model(Estimator, early_stopping, X_small):
-    est = make_estimator(Estimator, lr=1e3, max_epochs=5, early_stopping=early_stopping)
+    est = make_estimator(Estimator, **diverging(Estimator), max_epochs=5,
+                         early_stopping=early_stopping)
     with pytest.warns(ConvergenceWarning, match="diverged"):
         est.fit(X_small)
     assert est.n_iter_ < 5
@@ -137,7 +145,8 @@ def test_exploding_sgd_warns_and_keeps_a_finite_model(Estimator, early_stopping,
 def test_divergence_keeps_weights_of_last_finite_epoch(Estimator, X_small):
     rec, snapshots = recorder()
     est = make_estimator(
-        Estimator, lr=1e3, max_epochs=5, early_stopping=False, callbacks=[rec, Snapshot()]
+        Estimator, **diverging(Estimator), max_epochs=5, early_stopping=False,
+        callbacks=[rec, Snapshot()],
     )
     with pytest.warns(ConvergenceWarning, match=r"kept the finite weights of epoch \d"):
         est.fit(X_small)
