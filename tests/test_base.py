@@ -641,7 +641,7 @@ def test_defaults_are_the_fast_training_regime(Estimator):
     # the neighbour embedding's schedule was chosen on its own objective, whose epochs
     # draw the graph's edges (tests/test_neighbors.py)
     own = Estimator.__name__ == "NeighborEmbeddingAutoencoder"
-    lr, epochs = (2e-2, 20) if own else (5e-3, 60)
+    lr, epochs = (2e-2, 15) if own else (5e-3, 60)
     assert (params["lr"], params["lr_schedule"], params["max_epochs"]) == (lr, "onecycle", epochs)
     assert params["precision"] == "auto"
 
