@@ -80,12 +80,11 @@ def _opentsne(seed):
 
 def methods(args):
     """(name, factory) of every method to run, anchors included where installed."""
-    ours = {"random_state": args.seed, **dict(args.param)}
     found = [
         ("PCA(2)", lambda: PCA(2, random_state=args.seed)),
         ("AutoencoderTransformer", lambda: AutoencoderTransformer(
             2, random_state=args.seed, **({"max_epochs": 3} if args.quick else {}))),
-        (OURS, lambda: NeighborEmbeddingAutoencoder(**ours)),
+        (OURS, lambda: _ours(args, args.seed)),
     ]
     if not args.quick:
         for name, factory in (("umap-learn", _umap), ("openTSNE", _opentsne)):
@@ -142,13 +141,17 @@ def run(args):
 SEED_COLUMNS = ("seed", "knn5", "trustworthiness", "recon_ratio", "fit_s")
 
 
+def _ours(args, seed):
+    """Ours with the ``--param`` overrides, seeded with ``seed``."""
+    return NeighborEmbeddingAutoencoder(**{**dict(args.param), "random_state": seed})
+
+
 def seed_rows(args, data, pca_mse, first):
     """Ours with each of ``--seeds`` seeds (the table's fit first, then refits with the
     next seeds): the map's quality over seeds, which one seed's fit does not show."""
     rows = [{**first, "seed": args.seed}]
     for seed in range(args.seed + 1, args.seed + args.seeds):
-        params = {**dict(args.param), "random_state": seed}
-        row = evaluate(OURS, lambda: NeighborEmbeddingAutoencoder(**params), data, pca_mse)
+        row = evaluate(OURS, lambda seed=seed: _ours(args, seed), data, pca_mse)
         rows.append({**row, "seed": seed})
     return [{key: row[key] for key in SEED_COLUMNS} for row in rows]
 
@@ -234,6 +237,8 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true",
                         help="1000 training rows, 300 held out, max_epochs=3, no anchors")
     args = parser.parse_args(argv)
+    if args.seeds < 1 or "random_state" in dict(args.param):
+        parser.error("--seeds must be at least 1; seed ours with --seed, not --param")
     set_threads(args.threads)
     args.n_train = args.n_test = None
     if args.quick:

@@ -8,6 +8,7 @@ where its objective is not plain reconstruction, ``score_samples``.
 
 import inspect
 from abc import ABCMeta, abstractmethod
+from fnmatch import fnmatch
 from numbers import Integral, Real
 
 import numpy as np
@@ -83,15 +84,6 @@ DEFAULT_ADAMW_WEIGHT_DECAY = 2.0
 # optimizer step is a larger share still. Pass the torch class (torch.optim.Adam) for the
 # reference implementation.
 _FUSED_OPTIMIZERS = {"adam", "adamw", "sgd"}
-
-
-def _takes_argument(fn, name):
-    """Whether the callable ``fn`` has a parameter ``name`` (False where its signature
-    cannot be read)."""
-    try:
-        return name in inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
 
 # Codes (in the data's units with init="pca"), reconstructions and every output are
 # float32: data must leave them headroom above (values up to _MAX_ABS_VALUE, a tenth of
@@ -357,6 +349,15 @@ def _pca_only(name, advice):
         doc=f"PCA's ``{name}`` has no counterpart here: reading it raises "
         "``AttributeError`` with what to use instead (see the user guide's table).",
     )
+
+
+def _takes_argument(fn, name):
+    """Whether the callable ``fn`` has a parameter ``name`` (False where its signature
+    cannot be read)."""
+    try:
+        return name in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 class _BaseAutoencoder(
@@ -874,10 +875,22 @@ class _BaseAutoencoder(
         network, its optimizer (kind, fused or not) and the scaling stay as fitted."""
         self.net_.set_params(**self._net_settings(train_split, seed, steps_per_epoch))
         self.net_.initialize_callbacks()
+        decays = self._parameter_decays()
         for group in self.net_.optimizer_.param_groups:
             group["lr"] = self.lr
             if "weight_decay" in group:
-                group["weight_decay"] = self.weight_decay_
+                group["weight_decay"] = decays.get(id(group["params"][0]), self.weight_decay_)
+
+    def _parameter_decays(self):
+        """Each learnable parameter's weight decay now, by ``id``: the options of the first
+        of the member's ``optimizer__param_groups`` patterns its name matches (as skorch
+        assigns them), else ``weight_decay_``."""
+        patterns = self._optimizer_params().get("optimizer__param_groups", [])
+        decays = {}
+        for name, param in self.net_.get_all_learnable_params():
+            options = next((opts for pattern, opts in patterns if fnmatch(name, pattern)), {})
+            decays[id(param)] = options.get("weight_decay", self.weight_decay_)
+        return decays
 
     def _record_explained_variance(self, data, split):
         """Fraction of variance reconstructed on the training and the validation rows,

@@ -3,6 +3,8 @@ targets from the rows it measured."""
 
 import json
 
+import pytest
+
 from benchmarks import bench_neighbors
 
 
@@ -53,3 +55,9 @@ def test_quality_targets_are_judged_on_the_mean_over_seeds():
     assert verdict["knn5"] is False  # mean 0.915, though the first seed reached 0.93
     assert verdict["trustworthiness"] is True and verdict["recon_ratio"] is True
     assert bench_neighbors.verdicts(rows)["knn5"] is True  # one seed: that seed's fit
+
+
+@pytest.mark.parametrize("argv", [["--seeds", "0"], ["--param", "random_state=5"]])
+def test_bad_seed_options_are_refused(argv):
+    with pytest.raises(SystemExit):
+        bench_neighbors.main(["--quick", *argv])

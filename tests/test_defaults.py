@@ -275,7 +275,7 @@ def test_a_warm_start_failing_midway_changes_nothing(Estimator):
 
 @each_estimator
 def test_divergence_keeps_the_last_finite_weights(Estimator):
-    # lr is the feature here: far too large, so training diverges
+    # lr is the feature here: far too large, so training diverges (see conftest.diverging)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         est = default(Estimator, **diverging(Estimator), max_epochs=5).fit(X)

@@ -19,6 +19,7 @@ import sklearn_ae
 import sklearn_ae._fuzzy_graph as fg
 from sklearn_ae import NeighborEmbeddingAutoencoder
 from sklearn_ae._neighbors import EdgeBatches, NeighborData, NeighborGraph
+from sklearn_ae.nn import CodeScale
 from sklearn_ae.losses import (
     block_embedding_loss,
     contrastive_embedding_loss,
@@ -278,6 +279,13 @@ def test_fitted_attributes_and_small_data():
     assert default.input_pca_ == 100
 
 
+def _code_scale(est):
+    """The scale the decoder divides the codes by."""
+    scales = [m for m in est.net_.module_.decoder.modules() if isinstance(m, CodeScale)]
+    assert len(scales) == 1
+    return scales[0].scale.item()
+
+
 def _digits_on_axes(**params):
     X = load_digits().data[:300]
     return X, _fit(X, max_epochs=3, input_pca=10, **params)
@@ -304,6 +312,19 @@ def test_pca_start_through_the_axes_is_pca():
     # the PCA start's map, in the map's units: PCA's scores up to sign and one scale
     ratio = codes / pca.transform(X)
     assert_allclose(np.abs(ratio), np.abs(ratio[0, 0]), rtol=1e-2)
+
+
+@pytest.mark.parametrize("input_pca", [10, None])
+def test_pca_start_rebuilds_as_pca_while_the_code_scale_follows(input_pca):
+    # the decoder's CodeScale follows the codes from the first step on: the start's
+    # reconstruction holds meanwhile (from a scale of 1 it read the codes shrunk)
+    X = load_digits().data[:300]
+    est = _fit(X, max_epochs=3, input_pca=input_pca, init="pca", lr=1e-9)
+    assert _code_scale(est) != 1.0  # the scale did follow
+    pca = PCA(2).fit(X)
+    pca_mse = np.mean((pca.inverse_transform(pca.transform(X)) - X) ** 2)
+    mse = np.mean((est.inverse_transform(est.transform(X)) - X) ** 2)
+    assert mse == pytest.approx(pca_mse, rel=0.02)
 
 
 def test_axes_survive_save_load_and_onnx(tmp_path):
@@ -355,7 +376,7 @@ def test_decoder_reads_the_codes_at_about_unit_scale():
     est = _fit(X, max_epochs=30)
     codes = est.transform(X)
     rms = float(np.sqrt(np.mean(codes**2)))
-    scale = est.net_.module_.decoder[0].scale.item()
+    scale = _code_scale(est)
     assert rms > 2.0  # far from the unit the scale starts at
     assert 0.5 < scale / rms < 2.0
 

@@ -243,22 +243,38 @@ def test_bernoulli_elbo_of_binary_data_is_negative(digits):
     assert np.all(est.score_samples(X) < 0)
 
 
+def _decays(est, params):
+    decay = {id(p): g["weight_decay"] for g in est.net_.optimizer_.param_groups
+             for p in g["params"]}
+    return [decay[id(p)] for p in params]
+
+
+def _spared_and_decayed(module):
+    spared = [module.log_noise_var, *module.encoder.linear.parameters(),
+              *module.decoder.linear.parameters()]
+    return spared, list(module.encoder.nonlinear.parameters())
+
+
 def test_weight_decay_spares_observation_variance_and_ppca_paths(digits):
     # without early stopping, which may keep the untrained start and with it the start value
     est = make_estimator(
         VAETransformer, n_components=4, max_epochs=10, weight_decay=1.0, early_stopping=False
     )
     est.fit(digits)
-    module = est.net_.module_
-    spared = [module.log_noise_var, *module.encoder.linear.parameters(),
-              *module.decoder.linear.parameters()]
-    decay = {id(p): g["weight_decay"] for g in est.net_.optimizer_.param_groups
-             for p in g["params"]}
-    assert [decay[id(p)] for p in spared] == [0.0] * len(spared)
-    non_linear = list(module.encoder.nonlinear.parameters())
-    assert non_linear and all(decay[id(p)] == 1.0 for p in non_linear)
+    spared, non_linear = _spared_and_decayed(est.net_.module_)
+    assert _decays(est, spared) == [0.0] * len(spared)
+    assert non_linear and _decays(est, non_linear) == [1.0] * len(non_linear)
     start = PCA(n_components=4).fit(digits).noise_variance_
     assert est.noise_variance_ != pytest.approx(start, rel=1e-3)
+
+
+def test_warm_start_with_a_new_weight_decay_still_spares_them(digits):
+    est = make_estimator(VAETransformer, n_components=4, weight_decay=1.0,
+                         early_stopping=False).fit(digits)
+    est.set_params(warm_start=True, weight_decay=0.5, max_epochs=1).fit(digits)
+    spared, non_linear = _spared_and_decayed(est.net_.module_)
+    assert _decays(est, spared) == [0.0] * len(spared)
+    assert _decays(est, non_linear) == [0.5] * len(non_linear)
 
 
 def test_heavy_weight_decay_leaves_the_ppca_start_in_place(digits):

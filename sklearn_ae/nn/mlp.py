@@ -80,7 +80,9 @@ class CodeScale(nn.Module):
     training batches it sees (an exponential moving average with ``momentum``, updated in
     training mode only): a decoder behind it reads codes of about unit size however far
     training spreads them. In evaluation mode a fixed division, so decoding stays a pure
-    per-row function. Starts at 1 (the identity), so a start written behind it holds."""
+    per-row function. Starts at 1 (the identity); a start written behind it should set
+    ``scale`` to its codes' root mean square and divide its own input by it, so that it
+    holds while the scale follows the codes."""
 
     def __init__(self, momentum=0.05):
         super().__init__()
