@@ -434,9 +434,9 @@ def test_default_widths_follow_the_rows_of_fit_but_not_of_a_partial_fit_chunk(Es
     wide = est.fit(X).hidden_layer_sizes_
     assert wide[0] < 64  # 40 rows cannot train 2 x 3000 x 512 weights
     # a first chunk is not the data: the widths stay those of the features alone
-    # (the neighbour embedding's default is three layers of at most 128)
+    # (the neighbour embedding's default is five layers of at most 128)
     own = Estimator.__name__ == "NeighborEmbeddingAutoencoder"
-    expected = (128, 128, 128) if own else (512, 256)
+    expected = (128,) * 5 if own else (512, 256)
     assert clone(est).partial_fit(X).hidden_layer_sizes_ == expected
 
 
@@ -641,7 +641,7 @@ def test_defaults_are_the_fast_training_regime(Estimator):
     # the neighbour embedding's schedule was chosen on its own objective, whose epochs
     # draw the graph's edges (tests/test_neighbors.py)
     own = Estimator.__name__ == "NeighborEmbeddingAutoencoder"
-    lr, epochs = (2e-2, 15) if own else (5e-3, 60)
+    lr, epochs = (2e-2, 12) if own else (5e-3, 60)
     assert (params["lr"], params["lr_schedule"], params["max_epochs"]) == (lr, "onecycle", epochs)
     assert params["precision"] == "auto"
 

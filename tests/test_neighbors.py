@@ -275,7 +275,7 @@ def test_fitted_attributes_and_small_data():
     assert est.n_edges_ == fg.fuzzy_graph(index.indices, index.distances).nnz
     default = make_estimator(NeighborEmbeddingAutoencoder, hidden_layer_sizes=None,
                              max_epochs=1).fit(np.random.RandomState(0).rand(3000, 784))
-    assert default.hidden_layer_sizes_ == (128, 128, 128)
+    assert default.hidden_layer_sizes_ == (128,) * 5
     assert default.input_pca_ == 100
 
 
