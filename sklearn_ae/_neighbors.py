@@ -1017,10 +1017,10 @@ _OWN_PARAMETERS = {
         held-out kNN-5 accuracy 0.855 against 0.848; with ``batch_size=1024`` and no axes,
         0.827 in three times the time). 100 axes gave a better map than 50 (held-out kNN-5
         accuracy 0.914, 0.921 and 0.898 over three seeds against 0.904 and 0.902 for 50,
-        ``batch_size=1024``, 20 epochs); 30 and 200 did not (0.905, 0.901). The neighbour
-        graph is always found on the rows themselves. The reconstructions lie in the
-        axes' span: they cannot beat PCA with ``input_pca`` components. The number used
-        is ``input_pca_``.""",
+        ``batch_size=1024``, three layers, 20 epochs); 30 and 200 did not (0.905,
+        0.901). The neighbour graph is always found on the rows themselves. The
+        reconstructions lie in the axes' span: they cannot beat PCA with ``input_pca``
+        components. The number used is ``input_pca_``.""",
     "score_neighbors": """\
     score_neighbors : int, default=5
         ``k`` of the trustworthiness that :meth:`score` returns. Fixed rather than
@@ -1066,26 +1066,26 @@ _CHANGED_PARAMETERS = {
         Edges per training batch (each brings a head and a tail; the tails of each edge's
         block are its negatives, so at most ``batch_size - 1`` of them); rows per batch
         in validation, fewer where each brings many neighbours and negatives. On the
-        MNIST benchmark (``input_pca=100``, 20 epochs) 1024 gave held-out kNN-5 accuracy
-        0.914, 0.921 and 0.898 over three seeds against 0.910, 0.913 and 0.900 for 2048,
-        in about a fifth more time; 512 gave a worse map (0.879 against 0.896 for 2048,
-        with 50 axes).""",
+        MNIST benchmark (``input_pca=100``, three layers, 20 epochs) 1024 gave held-out
+        kNN-5 accuracy 0.914, 0.921 and 0.898 over three seeds against 0.910, 0.913 and
+        0.900 for 2048, in about a fifth more time; 512 gave a worse map (0.879 against
+        0.896 for 2048, with 50 axes).""",
     "lr": """\
     lr : float, default=2e-2
         Learning rate: the peak of the one-cycle schedule, or the constant rate with
         ``lr_schedule="constant"`` and in :meth:`partial_fit`. The map's codes grow to
         tens of units (a standard deviation of about 45 on MNIST), which the decoder
         reads through a running scale (see the user guide). On the MNIST benchmark 3e-2
-        gave worse maps (held-out kNN-5 accuracy 0.890 against 0.914 with 20 epochs,
-        defaults otherwise, one seed each), and 4e-2 worse still (0.886, with
-        ``batch_size=2048``).""",
+        gave worse maps (held-out kNN-5 accuracy 0.890 against 0.914 with three layers
+        and 20 epochs, defaults otherwise, one seed each), and 4e-2 worse still (0.886,
+        with ``batch_size=2048``).""",
     "weight_decay": """\
     weight_decay : float, default=None
         Passed to the optimizer as ``weight_decay``. ``None`` means 0: the objective
         fixes the map's scale, and decay pulling the weights towards zero only works
         against it. The measurements quoted here for ``batch_size``, ``input_pca``, ``lr``
         and the earlier defaults decayed by 0.01 (AdamW's own default); on the MNIST
-        benchmark 0.01 gave the same maps as 0 (20 epochs; held-out kNN-5 accuracy 0.914,
+        benchmark 0.01 gave the same maps as 0 (three layers, 20 epochs; held-out kNN-5 0.914,
         0.921 and 0.898 over three seeds against 0.919, 0.919 and 0.896; trustworthiness
         0.942 to 0.945 against 0.939 to 0.945). The value used is ``weight_decay_``.""",
     "early_stopping": """\
