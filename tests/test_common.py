@@ -196,8 +196,8 @@ def test_fit_does_not_write_into_params(Estimator, early_stopping, X_small):
     assert after["hidden_layer_sizes"] is None and after["device"] == "auto"
     # the resolved values live in fitted attributes instead
     expected = default_hidden_layer_sizes(5, est.n_components, None, 60 * 5)
-    if Estimator is NeighborEmbeddingAutoencoder:  # three of the first width, at most 128
-        expected = (min(128, expected[0]),) * 3
+    if Estimator is NeighborEmbeddingAutoencoder:  # five of the first width, at most 128
+        expected = (min(128, expected[0]),) * 5
     assert est.hidden_layer_sizes_ == expected
     assert est.device_ in ("cpu", "cuda")
 
