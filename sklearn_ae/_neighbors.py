@@ -63,6 +63,13 @@ DEFAULT_WIDTH, DEFAULT_DEPTH = 128, 5
 # 0.889 / 0.928 (no jitter); 127 gave 0.908 / 0.945 against 63's 0.905 / 0.938 (jitter)
 DEFAULT_NEGATIVES = {"umap": 5, "infonce": 127}
 
+# exaggeration="auto": UMAP's own objective for "umap"; InfoNCE pulls neighbours 1.2
+# times harder than its softmax alone. MNIST benchmark split, held-out kNN-5 /
+# trustworthiness, means of seeds 0, 1, 2 (1 thread): 1.0 0.917 / 0.948 (the benchmark's
+# run), 1.1 0.922 / 0.951, 1.2 0.921 / 0.952, 1.3 0.919 / 0.951; 1.5 and 2.0 (seed 0)
+# 0.922 / 0.948 and 0.904 / 0.946
+DEFAULT_EXAGGERATION = {"umap": 1.0, "infonce": 1.2}
+
 
 # --------------------------------------------------------------------------- data
 class NeighborGraph:
@@ -232,6 +239,8 @@ class NeighborEmbeddingNet(AutoencoderNet):
         UMAP's curve ``q(d) = 1 / (1 + a d^(2b))`` (``objective="umap"``).
     negative_sample_rate : int
         Negatives per edge: the other tails of its block of ``negative_sample_rate + 1``.
+    exaggeration : float
+        The attraction's weight in the objective.
     reconstruction_weight : float
         Weight of the reconstruction loss.
     jitter : float
@@ -239,12 +248,14 @@ class NeighborEmbeddingNet(AutoencoderNet):
     """
 
     def __init__(self, module, *args, objective="infonce", a=1.0, b=1.0,
-                 negative_sample_rate=127, reconstruction_weight=0.1, jitter=0.0, **kwargs):
+                 negative_sample_rate=127, exaggeration=1.0, reconstruction_weight=0.1,
+                 jitter=0.0, **kwargs):
         super().__init__(module, *args, **kwargs)
         self.objective = objective
         self.a = a
         self.b = b
         self.negative_sample_rate = negative_sample_rate
+        self.exaggeration = exaggeration
         self.reconstruction_weight = reconstruction_weight
         self.jitter = jitter
 
@@ -308,7 +319,8 @@ class NeighborEmbeddingNet(AutoencoderNet):
     def _edge_loss(self, codes, recon, batch):
         heads, tails = codes[:batch.size], codes[batch.size:]
         loss = block_embedding_loss(heads, tails, self.negative_sample_rate + 1,
-                                    self.objective, self.a, self.b).mean()
+                                    self.objective, self.a, self.b,
+                                    exaggeration=self.exaggeration).mean()
         if recon is not None:
             loss = loss + self.reconstruction_weight * self._edge_recon_loss(recon, batch)
         return loss + self.penalty((recon, heads), None, True)
@@ -357,13 +369,14 @@ class NeighborEmbeddingNet(AutoencoderNet):
         size, k, width = neighbors.shape
         heads = rows[:, None, :].expand_as(neighbors).reshape(-1, width)
         if self.objective == "umap":
-            attraction = neighbor_embedding_loss(heads, neighbors.reshape(-1, width), None,
-                                                 self.a, self.b).reshape(size, k)
+            attraction = neighbor_embedding_loss(
+                heads, neighbors.reshape(-1, width), None, self.a, self.b,
+                exaggeration=self.exaggeration).reshape(size, k)
             repulsion = neighbor_embedding_loss(rows, None, negatives, self.a, self.b)
             return (attraction * weights).sum(axis=1) + repulsion
         per_edge = contrastive_embedding_loss(
-            heads, neighbors.reshape(-1, width),
-            negatives.repeat_interleave(k, dim=0)).reshape(size, k)
+            heads, neighbors.reshape(-1, width), negatives.repeat_interleave(k, dim=0),
+            self.exaggeration).reshape(size, k)
         return (per_edge * weights).sum(axis=1)
 
     def _valid_forward(self, x, batch):
@@ -475,6 +488,7 @@ class NeighborEmbeddingAutoencoder(_BaseAutoencoder):
         "objective": [StrOptions({"infonce", "umap"})],
         "negative_sample_rate": [Interval(Integral, 1, None, closed="left"),
                                  StrOptions({"auto"})],
+        "exaggeration": [Interval(Real, 1, None, closed="left"), StrOptions({"auto"})],
         "jitter": [Interval(Real, 0, None, closed="left")],
         "target_weight": [Interval(Real, 0, 1, closed="both"), None],
         "reconstruction_weight": [Interval(Real, 0, None, closed="left")],
@@ -491,6 +505,7 @@ class NeighborEmbeddingAutoencoder(_BaseAutoencoder):
         "a_": real(0, above=True),
         "b_": real(0, above=True),
         "negative_sample_rate_": integer(1),
+        "exaggeration_": real(1),
         "n_edges_": integer(1),
         "input_pca_": optional(integer(1)),
     }
@@ -510,6 +525,7 @@ class NeighborEmbeddingAutoencoder(_BaseAutoencoder):
         min_dist=0.1,
         spread=1.0,
         negative_sample_rate="auto",
+        exaggeration="auto",
         jitter=0.8,
         target_weight=None,
         reconstruction_weight=0.1,
@@ -583,6 +599,7 @@ class NeighborEmbeddingAutoencoder(_BaseAutoencoder):
         self.min_dist = min_dist
         self.spread = spread
         self.negative_sample_rate = negative_sample_rate
+        self.exaggeration = exaggeration
         self.jitter = jitter
         self.target_weight = target_weight
         self.reconstruction_weight = reconstruction_weight
@@ -667,6 +684,9 @@ class NeighborEmbeddingAutoencoder(_BaseAutoencoder):
         rate = self.negative_sample_rate
         self.negative_sample_rate_ = (DEFAULT_NEGATIVES[self.objective] if rate == "auto"
                                       else int(rate))
+        weight = self.exaggeration
+        self.exaggeration_ = (DEFAULT_EXAGGERATION[self.objective] if weight == "auto"
+                              else float(weight))
 
     def _start_pca(self, Xs):
         """The family's start PCA and the PCA whose axes the encoder reads (None where the
@@ -700,6 +720,7 @@ class NeighborEmbeddingAutoencoder(_BaseAutoencoder):
             "a": self.a_,
             "b": self.b_,
             "negative_sample_rate": self.negative_sample_rate_,
+            "exaggeration": self.exaggeration_,
             "reconstruction_weight": float(self.reconstruction_weight),
             "jitter": float(self.jitter),
         }
@@ -973,6 +994,16 @@ _OWN_PARAMETERS = {
         UMAP), whose codes are pushed away from the edge's head. ``"auto"``: 127 for
         ``objective="infonce"`` (whose softmax needs many), 5 for ``"umap"`` (umap-learn's
         default). The number used is ``negative_sample_rate_``.""",
+    "exaggeration": """\
+    exaggeration : float >= 1 or "auto", default="auto"
+        How much harder graph neighbours are pulled together than the objective alone
+        pulls them: the weight of its attraction term (t-SNE's exaggeration). Larger
+        values give tighter, better separated clusters, at some cost to the structure
+        inside them. ``"auto"``: 1.2 for ``objective="infonce"`` (on the MNIST benchmark
+        it raised the held-out kNN-5 accuracy from 0.917 to 0.921 and the
+        trustworthiness from 0.948 to 0.952, means of three seeds; 2.0 lowered both),
+        1 for ``"umap"`` (UMAP's own objective). Below 1 InfoNCE has no minimum (spreading
+        all codes apart lowers it without bound). The value used is ``exaggeration_``.""",
     "jitter": """\
     jitter : float, default=0.8
         Each training edge's head is moved by Gaussian noise whose expected length is
@@ -1128,6 +1159,8 @@ _OWN_ATTRIBUTES = """\
         ``b`` of the curve.
     negative_sample_rate_ : int
         Negatives per edge used (``negative_sample_rate``, ``"auto"`` resolved).
+    exaggeration_ : float
+        Weight of the objective's attraction used (``exaggeration``, ``"auto"`` resolved).
     n_edges_ : int
         Edges of the neighbour graph of the training rows (both directions counted): the
         edges an epoch draws.

@@ -222,33 +222,38 @@ def _umap_terms(d2, a, b, eps):
     return F.softplus(u), F.softplus(-u)
 
 
-def neighbor_embedding_loss(heads, tails=None, negatives=None, a=1.0, b=1.0, eps=1e-3):
+def neighbor_embedding_loss(heads, tails=None, negatives=None, a=1.0, b=1.0, eps=1e-3,
+                            exaggeration=1.0):
     """UMAP's fuzzy cross-entropy terms for each row of ``heads`` (n, c): the attraction
-    ``-log q(d)`` to the matching row of ``tails`` (n, c) plus the repulsion
-    ``sum_m -log(1 - q(d))`` from the rows ``negatives[i]`` (n, m, c), with
+    ``-log q(d)`` to the matching row of ``tails`` (n, c), times ``exaggeration``, plus the
+    repulsion ``sum_m -log(1 - q(d))`` from the rows ``negatives[i]`` (n, m, c), with
     ``q(d) = 1 / (1 + a d^(2b))`` (McInnes et al., 2018). Exact, computed stably through
     ``u = log a + b log(d^2 + eps)``: attraction ``softplus(u)``, repulsion
     ``softplus(-u)``; ``eps`` (umap-learn's 0.001) bounds the repulsion and the gradient at
     ``d = 0``. Either part may be None. Returns one value per head."""
     out = heads.new_zeros(heads.shape[0])
     if tails is not None:
-        out = out + _umap_terms((heads - tails).pow(2).sum(dim=-1), a, b, eps)[0]
+        d2 = (heads - tails).pow(2).sum(dim=-1)
+        out = out + exaggeration * _umap_terms(d2, a, b, eps)[0]
     if negatives is not None:
         d2 = (heads[:, None, :] - negatives).pow(2).sum(dim=-1)
         out = out + _umap_terms(d2, a, b, eps)[1].sum(dim=1)
     return out
 
 
-def contrastive_embedding_loss(heads, tails, negatives):
+def contrastive_embedding_loss(heads, tails, negatives, exaggeration=1.0):
     """InfoNCE with t-SNE's Cauchy kernel ``q(d) = 1 / (1 + d^2)`` (InfoNC-t-SNE, Damrich
     et al., 2023) for each row of ``heads`` (n, c):
     ``-log(q(h, t) / (q(h, t) + sum_m q(h, n_m)))``, its tail ``t`` the matching row of
     ``tails`` (n, c), its negatives ``n_m`` the rows ``negatives[i]`` (n, m, c). Each head
     is pulled to its tail and pushed from its negatives in proportion to their shares of
-    the softmax, as t-SNE normalises its similarities. Returns one value per head."""
+    the softmax, as t-SNE normalises its similarities. ``exaggeration`` multiplies the
+    attraction ``-log q(h, t)`` (t-SNE's exaggeration: ``log sum q - exaggeration *
+    log q(h, t)``); below 1 the loss has no minimum (spreading all codes apart lowers it
+    without bound). Returns one value per head."""
     pos = -torch.log1p((heads - tails).pow(2).sum(dim=-1))
     neg = -torch.log1p((heads[:, None, :] - negatives).pow(2).sum(dim=-1))
-    return torch.logsumexp(torch.cat([pos[:, None], neg], dim=1), dim=1) - pos
+    return torch.logsumexp(torch.cat([pos[:, None], neg], dim=1), dim=1) - exaggeration * pos
 
 
 def block_sq_distances(heads, tails, size):
@@ -269,16 +274,18 @@ def block_sq_distances(heads, tails, size):
     return d2
 
 
-def block_embedding_loss(heads, tails, size, objective="infonce", a=1.0, b=1.0, eps=1e-3):
+def block_embedding_loss(heads, tails, size, objective="infonce", a=1.0, b=1.0, eps=1e-3,
+                         exaggeration=1.0):
     """Each head's neighbour-embedding loss against its tail, with the other tails of its
     block of ``size`` (see :func:`block_sq_distances`) as its negatives: ``objective``
     ``"umap"``, :func:`neighbor_embedding_loss`; ``"infonce"``,
-    :func:`contrastive_embedding_loss`. Returns one value per head."""
+    :func:`contrastive_embedding_loss`; the attraction times ``exaggeration``. Returns one
+    value per head."""
     d2 = block_sq_distances(heads, tails, size)
     own = (torch.arange(len(d2), device=d2.device) % size)[:, None]
     if objective == "umap":
         attraction = _umap_terms(d2.gather(1, own)[:, 0], a, b, eps)[0]
         repulsion = _umap_terms(d2.scatter(1, own, math.inf), a, b, eps)[1]
-        return attraction + repulsion.sum(dim=1)
+        return exaggeration * attraction + repulsion.sum(dim=1)
     logits = -torch.log1p(d2)
-    return torch.logsumexp(logits, dim=1) - logits.gather(1, own)[:, 0]
+    return torch.logsumexp(logits, dim=1) - exaggeration * logits.gather(1, own)[:, 0]

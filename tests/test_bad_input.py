@@ -395,7 +395,8 @@ EXTRA_INVALID = {
         ("n_neighbors", 1), ("min_dist", -0.1), ("spread", 0), ("negative_sample_rate", 0),
         ("reconstruction_weight", -1.0), ("knn_method", "ball_tree"), ("score_neighbors", 0),
         ("input_pca", 0), ("input_pca", 2.5), ("objective", "tsne"), ("jitter", -0.1),
-        ("negative_sample_rate", "many"), ("target_weight", 1.5),
+        ("negative_sample_rate", "many"), ("target_weight", 1.5), ("exaggeration", 0.8),
+        ("exaggeration", "high"),
     ],
 }
 

@@ -131,6 +131,10 @@ def test_neighbor_embedding_loss_is_the_exact_cross_entropy():
     d2_neg = ((heads - negatives[:, 0]) ** 2).sum(1)
     want = -torch.log(q(d2_pos)) - torch.log(1 - q(d2_neg))
     assert_allclose(got.numpy(), want.numpy(), rtol=1e-5)
+    # exaggeration weighs the attraction alone
+    got = neighbor_embedding_loss(heads, tails, negatives, a, b, eps=0.0, exaggeration=1.5)
+    want = -1.5 * torch.log(q(d2_pos)) - torch.log(1 - q(d2_neg))
+    assert_allclose(got.numpy(), want.numpy(), rtol=1e-5)
     # at distance 0 the eps keeps the repulsion and its gradient finite
     z = torch.zeros(1, 2, requires_grad=True)
     loss = neighbor_embedding_loss(z, None, torch.zeros(1, 1, 2), a, b).sum()
@@ -150,6 +154,9 @@ def test_contrastive_embedding_loss_is_infonce_with_the_cauchy_kernel():
     want = -torch.log(pos / (pos + q(heads[:, None], negatives).sum(1)))
     assert_allclose(contrastive_embedding_loss(heads, tails, negatives).numpy(),
                     want.numpy(), rtol=1e-6)
+    # exaggeration: the attraction -log q(h, t) weighs 1.5 instead of 1
+    assert_allclose(contrastive_embedding_loss(heads, tails, negatives, 1.5).numpy(),
+                    (want - 0.5 * torch.log(pos)).numpy(), rtol=1e-6)
 
 
 @pytest.mark.parametrize("objective", ["umap", "infonce"])
@@ -159,7 +166,7 @@ def test_block_loss_is_the_loss_against_the_blocks_other_tails(objective):
     heads = torch.randn(11, 2, generator=torch.Generator().manual_seed(0))
     tails = torch.randn(11, 2, generator=torch.Generator().manual_seed(1))
     heads.requires_grad_(True)
-    got = block_embedding_loss(heads, tails, 4, objective, a=1.5, b=0.9)
+    got = block_embedding_loss(heads, tails, 4, objective, a=1.5, b=0.9, exaggeration=1.3)
     got.sum().backward()  # the short block's missing columns pass no NaN back
     assert torch.isfinite(heads.grad).all()
     for i in range(11):
@@ -167,9 +174,10 @@ def test_block_loss_is_the_loss_against_the_blocks_other_tails(objective):
         negatives = tails[[j for j in block if j != i]][None]
         if objective == "umap":
             want = neighbor_embedding_loss(heads[i:i + 1], tails[i:i + 1], negatives,
-                                           1.5, 0.9)
+                                           1.5, 0.9, exaggeration=1.3)
         else:
-            want = contrastive_embedding_loss(heads[i:i + 1], tails[i:i + 1], negatives)
+            want = contrastive_embedding_loss(heads[i:i + 1], tails[i:i + 1], negatives,
+                                              1.3)
         assert got[i].item() == pytest.approx(want.item(), rel=1e-5)
 
 
@@ -186,6 +194,26 @@ def test_map_separates_clusters_and_is_trustworthy():
     assert est.loss_curve_[-1] < est.loss_curve_[0]
 
 
+
+def _cluster_spread(codes, y):
+    """Mean distance of the codes to their class's centre over the mean distance between
+    the centres."""
+    classes = np.unique(y)
+    centres = np.array([codes[y == k].mean(axis=0) for k in classes])
+    within = np.mean([np.linalg.norm(codes[y == k] - centres[i], axis=1).mean()
+                      for i, k in enumerate(classes)])
+    between = np.linalg.norm(centres[:, None] - centres[None], axis=-1)
+    return within / between[np.triu_indices(len(classes), 1)].mean()
+
+
+@pytest.mark.parametrize("objective", ["infonce", "umap"])
+def test_exaggeration_tightens_the_clusters(objective):
+    X, y = _blobs()
+    spreads = [_cluster_spread(_fit(X, objective=objective, exaggeration=e,
+                                    random_state=0).transform(X), y) for e in (1.0, 3.0)]
+    # measured: InfoNCE 0.067 -> 0.001, UMAP 0.073 -> 0.064 (seeds 0 to 2 alike)
+    assert spreads[1] < spreads[0] * (0.5 if objective == "infonce" else 0.95)
+
 def test_umap_objective_trains_a_trustworthy_map():
     X, y = _blobs()
     est = _fit(X, objective="umap")
@@ -194,7 +222,9 @@ def test_umap_objective_trains_a_trustworthy_map():
     acc = KNeighborsClassifier(5).fit(codes[:180], y[:180]).score(codes[180:], y[180:])
     assert acc >= 0.95 and est.score(X) > 0.85
     assert est.loss_curve_[-1] < est.loss_curve_[0]
-    assert _fit(X, max_epochs=1).negative_sample_rate_ == 127
+    assert est.exaggeration_ == 1.0  # "auto": UMAP's own objective
+    default = _fit(X, max_epochs=1)
+    assert default.negative_sample_rate_ == 127 and default.exaggeration_ == 1.2
     assert _fit(X, max_epochs=1, negative_sample_rate=7).negative_sample_rate_ == 7
 
 
