@@ -152,22 +152,34 @@ def intersect_labels(graph, labels, target_weight):
     ``exp(-1)``; then each row is rescaled to its largest membership and the fuzzy union
     taken again."""
     coo = graph.tocoo()
-    head, tail = labels[coo.row], labels[coo.col]
-    far = 2.5 / (1.0 - target_weight) if target_weight < 1 else math.inf
-    factor = np.where((head == -1) | (tail == -1), math.exp(-UNKNOWN_DIST),
-                      np.where(head != tail, math.exp(-far), 1.0))
+    factor = label_factors(labels[coo.row], labels[coo.col], target_weight)
     W = sp.csr_matrix((coo.data * factor, (coo.row, coo.col)), shape=graph.shape)
     W.eliminate_zeros()
     return _fuzzy_union(normalize(W, norm="max"))
 
 
-def new_row_memberships(index, Y):
+def label_factors(head, tail, target_weight):
+    """What :func:`intersect_labels` multiplies the memberships between rows of labels
+    ``head`` and ``tail`` by: 1 for one class, ``exp(-2.5 / (1 - target_weight))`` (0 at
+    ``target_weight=1``) for two, ``exp(-1)`` where a label is -1 (unknown)."""
+    far = 2.5 / (1.0 - target_weight) if target_weight < 1 else math.inf
+    return np.where((head == -1) | (tail == -1), math.exp(-UNKNOWN_DIST),
+                    np.where(head != tail, math.exp(-far), 1.0))
+
+
+def new_row_memberships(index, Y, labels=None, train_labels=None, target_weight=None):
     """The k nearest training rows of new rows ``Y`` and their memberships normalised to
-    sum to one per row (UMAP's transform-time weights), as arrays of shape (len(Y), k)."""
+    sum to one per row (UMAP's transform-time weights), as arrays of shape (len(Y), k).
+    With the new rows' ``labels`` and the training rows' ``train_labels`` (ints, -1
+    unknown), the memberships are first weighed by :func:`label_factors`, as the
+    supervised graph's are (a row whose every neighbour has another class keeps none at
+    ``target_weight=1``)."""
     indices, distances = index.query(Y)
     rho, sigma = smooth_knn_dist(np.asarray(distances, dtype=np.float64), index.k,
                                  skip_first=False)
     w = memberships(np.asarray(distances, dtype=np.float64), rho, sigma)
+    if labels is not None:
+        w *= label_factors(labels[:, None], train_labels[indices], target_weight)
     w /= np.maximum(w.sum(axis=1, keepdims=True), np.finfo(float).tiny)
     return np.asarray(indices, dtype=np.int64), w
 

@@ -7,8 +7,6 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn.utils import check_array, column_or_1d
-from sklearn.utils.multiclass import type_of_target
 
 from ._autoencoder import AutoencoderTransformer
 from ._base import _BaseAutoencoder
@@ -28,7 +26,7 @@ from ._fuzzy_graph import (
 )
 from ._net import AutoencoderNet
 from ._restore import integer, optional, real
-from ._supervised import _check_label_kinds, _holds_string_minus_one, _unlabeled_marks
+from ._supervised import encode_class_labels
 from .losses import (
     block_embedding_loss,
     contrastive_embedding_loss,
@@ -656,16 +654,19 @@ class NeighborEmbeddingAutoencoder(_BaseAutoencoder):
         """``y`` as the graph's labels where the fit is supervised, else None."""
         if y is None or self.target_weight is None:
             return None
-        return graph_labels(y)
+        return encode_class_labels(y, "NeighborEmbeddingAutoencoder")[1]
 
     @staticmethod
-    def _train_labels(labels, n_rows, valid_idx):
-        """The graph labels of the training rows (in the dataset's order), or None."""
+    def _split_labels(labels, n_rows, valid_idx):
+        """The graph labels of the training rows (in the dataset's order) and of the
+        validation rows (None without them), or (None, None) for an unsupervised fit."""
         if labels is None:
-            return None
+            return None, None
         if len(labels) != n_rows:
             raise ValueError(f"y has {len(labels)} labels for {n_rows} rows of X.")
-        return labels if valid_idx is None else np.delete(labels, valid_idx)
+        if valid_idx is None:
+            return labels, None
+        return np.delete(labels, valid_idx), labels[valid_idx]
 
     # ------------------------------------------------------------------ hooks
     def _join_ranks(self, X, continuing):
@@ -784,7 +785,7 @@ class NeighborEmbeddingAutoencoder(_BaseAutoencoder):
         data, split = super()._training_data(X, valid_idx, stream=False)
         n_valid = 0 if valid_idx is None else len(valid_idx)
         n_train = len(data) - n_valid
-        labels = self._train_labels(labels, len(data), valid_idx)
+        labels, valid_labels = self._split_labels(labels, len(data), valid_idx)
         rng = np.random.RandomState(_graph_seed(self))
         k = min(int(self.n_neighbors), n_train)
         self.n_neighbors_ = k
@@ -799,16 +800,25 @@ class NeighborEmbeddingAutoencoder(_BaseAutoencoder):
                 fuzzy = intersect_labels(fuzzy, labels, float(self.target_weight))
             graph = NeighborGraph(data.X, EdgeSampler(fuzzy, self.device_), n_train)
             if n_valid:
-                neighbors, weights = new_row_memberships(index, rows[n_train:])
-                negatives = rng.randint(n_train, size=(n_valid, self.negative_sample_rate_))
-                device = data.X.device
-                graph.valid_neighbors = torch.as_tensor(neighbors, device=device)
-                graph.valid_weights = torch.as_tensor(weights, dtype=torch.float32,
-                                                      device=device)
-                graph.valid_negatives = torch.as_tensor(negatives, device=device)
+                self._add_validation(graph, index, rows[n_train:], rng,
+                                     (valid_labels, labels))
         self.n_edges_ = graph.n_edges
         data = NeighborData(data.X, data.y, graph)
         return data, None if split is None else NeighborSplit(n_valid)
+
+    def _add_validation(self, graph, index, rows, rng, labels):
+        """The validation ``rows``' neighbours among the training rows (their memberships
+        weighed by the ``(validation, training)`` labels as the supervised graph's, where
+        the fit is supervised) and negatives."""
+        valid_labels, train_labels = labels
+        target_weight = None if valid_labels is None else float(self.target_weight)
+        neighbors, weights = new_row_memberships(index, rows, valid_labels, train_labels,
+                                                 target_weight)
+        negatives = rng.randint(graph.n_train, size=(len(rows), self.negative_sample_rate_))
+        device = graph.X.device
+        graph.valid_neighbors = torch.as_tensor(neighbors, device=device)
+        graph.valid_weights = torch.as_tensor(weights, dtype=torch.float32, device=device)
+        graph.valid_negatives = torch.as_tensor(negatives, device=device)
 
     # ------------------------------------------------------------------ scoring
     def score_samples(self, X):
@@ -889,29 +899,6 @@ class _AxesPCA:
     def __init__(self, components, explained_variance):
         self.components_ = components
         self.explained_variance_ = explained_variance
-
-
-def graph_labels(y):
-    """Class labels ``y`` as integer codes, -1 for the rows marked -1 (unlabeled), checked
-    as :class:`~sklearn_ae.AutoencoderClassifier` checks its labels."""
-    y = column_or_1d(check_array(to_host(y), ensure_2d=False, dtype=None, input_name="y"),
-                     warn=True)
-    if _holds_string_minus_one(y):
-        raise ValueError("y is an array of strings holding '-1', which is a class here, "
-                         "not the mark of unlabeled rows: use an object array with the "
-                         "integer -1 for those.")
-    unlabeled = _unlabeled_marks(y)
-    codes = np.full(len(y), -1, dtype=np.int64)
-    if unlabeled.all():
-        return codes
-    labels = y[~unlabeled]
-    _check_label_kinds(labels)
-    kind = type_of_target(labels)
-    if kind not in ("binary", "multiclass"):
-        raise ValueError(f"Unknown label type: {kind!r}. y must be class labels for a "
-                         "supervised map; fit without y for the map of X alone.")
-    codes[~unlabeled] = np.unique(labels, return_inverse=True)[1]
-    return codes
 
 
 def _graph_seed(est):

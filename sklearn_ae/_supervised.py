@@ -33,7 +33,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.utils import gen_batches
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import (
     check_array,
     check_consistent_length,
@@ -887,6 +887,40 @@ def _check_label_kinds(labels):
         )
 
 
+def encode_class_labels(y, owner):
+    """``y``'s classes and each row's index among them, -1 for the rows marked -1 (the
+    integer -1; in an object array it may join string classes): the labels of a
+    semi-supervised fit, checked (one kind of label, class labels, no NaN, no string '-1';
+    ``owner`` names the estimator in the errors). No class when every row is unlabeled."""
+    y = column_or_1d(
+        check_array(to_host(y), ensure_2d=False, dtype=None, ensure_all_finite=False,
+                    input_name="y"),
+        warn=True,
+    )
+    nan = np.flatnonzero(y != y)
+    if len(nan):
+        raise ValueError(
+            f"y contains NaN (rows {nan[:5].tolist()}{', ...' if len(nan) > 5 else ''}); "
+            f"{owner} marks unlabeled rows with -1."
+        )
+    if _holds_string_minus_one(y):
+        raise ValueError(
+            "y is an array of strings holding '-1', which is a class here, not the mark of "
+            "unlabeled rows: use an object array with the integer -1 for those."
+        )
+    unlabeled = _unlabeled_marks(y)
+    labels = y[~unlabeled]
+    codes = np.full(len(y), -1, dtype=np.int64)
+    if not len(labels):
+        return labels[:0], codes
+    _check_label_kinds(labels)
+    kind = type_of_target(labels)
+    if kind not in ("binary", "multiclass"):
+        raise ValueError(f"Unknown label type: {kind!r}. {owner} needs class labels in y.")
+    classes, codes[~unlabeled] = np.unique(labels, return_inverse=True)
+    return classes, codes
+
+
 class AutoencoderClassifier(ClassifierMixin, _BaseSupervised):
     __doc__ = (
         """Classifier that pretrains an autoencoder on every row and fine-tunes its encoder
@@ -998,38 +1032,18 @@ class AutoencoderClassifier(ClassifierMixin, _BaseSupervised):
         return "probabilities", [torch.nn.Softmax(dim=1)]
 
     def _encode_targets(self, y):
-        y = column_or_1d(
-            check_array(y, ensure_2d=False, dtype=None, ensure_all_finite=False, input_name="y"),
-            warn=True,
-        )
-        nan = np.flatnonzero(y != y)
-        if len(nan):
-            raise ValueError(
-                f"y contains NaN (rows {nan[:5].tolist()}{', ...' if len(nan) > 5 else ''}); "
-                "AutoencoderClassifier marks unlabeled rows with -1."
-            )
-        if _holds_string_minus_one(y):
-            raise ValueError(
-                "y is an array of strings holding '-1', which is a class here, not the mark of "
-                "unlabeled rows: use an object array with the integer -1 for those."
-            )
-        unlabeled = _unlabeled_marks(y)
-        labels = y[~unlabeled]
-        if not len(labels):
+        classes, targets = encode_class_labels(y, "AutoencoderClassifier")
+        if not len(classes):
             raise ValueError(
                 f"y has no labeled rows: all {len(y)} labels are -1 (unlabeled); at least "
                 "two classes need labeled rows."
             )
-        _check_label_kinds(labels)
-        check_classification_targets(labels)
-        self.classes_, codes = np.unique(labels, return_inverse=True)
-        if len(self.classes_) < 2:
+        if len(classes) < 2:
             raise ValueError(
-                f"The labeled rows hold a single class ({self.classes_.tolist()[0]!r}); a "
+                f"The labeled rows hold a single class ({classes.tolist()[0]!r}); a "
                 "classifier needs at least two classes among the rows not marked -1."
             )
-        targets = np.full(len(y), -1, dtype=np.int64)
-        targets[~unlabeled] = codes.ravel()
+        self.classes_ = classes
         return targets
 
     def _labeled(self, targets):

@@ -94,6 +94,15 @@ def test_new_rows_get_normalised_memberships():
     assert neighbors.shape == weights.shape == (10, 5)
     assert_allclose(weights.sum(axis=1), 1.0)
     assert np.all(neighbors < 50)
+    # with labels, weighed as the supervised graph's edges and normalised again
+    train_labels, labels = np.arange(50) % 3 - 1, np.arange(10) % 2
+    got = fg.new_row_memberships(index, X[50:], labels, train_labels, 0.5)
+    assert_array_equal(got[0], neighbors)
+    factor = fg.label_factors(labels[:, None], train_labels[neighbors], 0.5)
+    want = weights * factor
+    assert_allclose(got[1], want / want.sum(axis=1, keepdims=True))
+    assert set(np.unique(factor).round(6)) == {1.0, np.exp(-1.0).round(6),
+                                               np.exp(-5.0).round(6)}
 
 
 def test_knn_method_auto_and_missing_pynndescent(monkeypatch):
@@ -475,6 +484,29 @@ def test_intersect_labels_weakens_edges_across_classes():
     cut = fg.intersect_labels(graph, labels, 1.0).toarray()
     labelled = (a != -1) & (b != -1)
     assert not cut[labelled & (a != b)].any() and cut[labelled & (a == b)].any()
+
+
+def test_supervised_validation_rows_are_weighed_by_their_labels(monkeypatch):
+    # early stopping judges the objective the map trains on: with target_weight=1 a
+    # validation row keeps no membership of a training row of another class
+    X, y = _blobs(120)
+    y = y % 2  # two classes, each of two blobs: neighbours of both classes are rare
+    y[::7] = 1 - y[::7]  # so some are mislabelled on purpose
+    seen = {}
+    original = NeighborEmbeddingAutoencoder._add_validation
+
+    def spy(self, graph, index, rows, rng, labels):
+        original(self, graph, index, rows, rng, labels)
+        seen.update(labels=labels, neighbors=graph.valid_neighbors.numpy(),
+                    weights=graph.valid_weights.numpy())
+
+    monkeypatch.setattr(NeighborEmbeddingAutoencoder, "_add_validation", spy)
+    est = _fit(X, y, early_stopping=True, max_epochs=2, target_weight=1.0)
+    assert np.isfinite(est.validation_loss_curve_).all()
+    valid_labels, train_labels = seen["labels"]
+    across = valid_labels[:, None] != train_labels[seen["neighbors"]]
+    assert across.any() and not seen["weights"][across].any()
+    assert_allclose(seen["weights"][~across.all(axis=1)].sum(axis=1), 1.0, rtol=1e-6)
 
 
 def _overlapping_blobs():
