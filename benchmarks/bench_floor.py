@@ -8,7 +8,8 @@ MSE no worse than PCA's at the same ``n_components`` (ratio <= 1.0001, float32 r
 the VAE's is a held-out ELBO (``score_samples``) no lower than probabilistic PCA's held-out
 log-likelihood (``PCA.score_samples``), in nats per sample (up to ``ELBO_TOLERANCE``, the
 float32 rounding of the PPCA start). The contractive member trades reconstruction for
-contraction by design; its floor is its own objective, and its ratio is only reported. With 13 to 43 validation rows,
+contraction by design; its floor is its own objective, and its ratio is only reported.
+With 13 to 43 validation rows,
 early stopping's choice of a trained epoch over the PCA start is a statistical decision
 (a paired one-sided t-test over the validation rows' losses, ``FLOOR_ALPHA``); the table
 counts the fits that kept a trained epoch and those that broke the promise.

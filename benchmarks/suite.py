@@ -10,7 +10,7 @@ and ``sklearn_ae.evaluation``). Raw results go to ``--out-dir`` (``suite.csv``,
 ``docs/benchmarks.md``) with its figures is regenerated from them by ``benchmarks.report``.
 
     python -m benchmarks.suite --quick                 # under 5 minutes on 2 CPU cores
-    python -m benchmarks.suite                         # the full run, about 4 minutes on 2 CPU cores
+    python -m benchmarks.suite                         # the full run, about 4 min on 2 CPU cores
     python -m benchmarks.suite --datasets digits --methods pca ae --ks 2 10
     python -m benchmarks.suite --device cuda           # on a GPU machine
 

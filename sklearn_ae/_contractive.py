@@ -34,7 +34,8 @@ class ContractiveAutoencoder(_BaseAutoencoder):
     The objective is the reconstruction error plus ``contraction_weight`` times the squared
     Frobenius norm of the encoder's Jacobian at each training input (Rifai et al., 2011),
     computed exactly (one vector-Jacobian product per code unit: a training step costs
-    several times an autoencoder's, about 6x at 16 code units and 12x at 48 on digits). The codes then follow the directions
+    several times an autoencoder's, about 6x at 16 code units and 12x at 48 on digits). The
+    codes then follow the directions
     along which the data vary and ignore the others: features robust to small
     perturbations, for a classifier or a nearest-neighbour search downstream. Everything
     else (architecture, PCA start, losses, early stopping) is

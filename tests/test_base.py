@@ -444,7 +444,8 @@ def test_running_out_of_memory_in_set_up_says_what_training_needs():
     X = np.random.RandomState(0).randn(20, 100_000).astype(np.float32)
     est = AutoencoderTransformer(hidden_layer_sizes=(1_000_000,), max_epochs=1)
     # 2 x 1e11 weights: the CPU allocator refuses them at once
-    with pytest.raises(MemoryError, match=r"setting up the network \(hidden_layer_sizes=\(1000000,\): "
+    with pytest.raises(MemoryError,
+                       match=r"setting up the network \(hidden_layer_sizes=\(1000000,\): "
                        r"200,00.*weights; .* about 9 float32 copies of them, about .* GiB\)"):
         est.fit(X)
     assert not hasattr(est, "net_") and not hasattr(est, "n_features_in_")

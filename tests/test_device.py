@@ -73,7 +73,8 @@ def test_data_parallel_process_gets_the_gpu_of_its_local_rank(two_cuda, device):
 
 def test_data_parallel_process_without_cuda_stays_on_the_cpu(no_cuda):
     assert resolve_device("auto", local_rank=1) == "cpu"
-    with pytest.raises(ValueError, match="device='cuda:2' was requested but CUDA is not available"):
+    with pytest.raises(ValueError,
+                       match="device='cuda:2' was requested but CUDA is not available"):
         resolve_device("cuda", local_rank=2)
 
 

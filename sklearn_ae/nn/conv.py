@@ -3,7 +3,8 @@
 scikit-learn estimators see images as rows of ``H * W * C`` numbers: an array of images of
 shape ``(n, H, W, C)`` (or ``(n, H, W)``) reshaped to ``(n, -1)``. The modules here take and
 return such rows and do the reshaping themselves, so they plug into :class:`Autoencoder`
-exactly like the MLPs (see :func:`~sklearn_ae.nn.build_network`). ``image_shape`` arguments are in torch order ``(C, H, W)``; use
+exactly like the MLPs (see :func:`~sklearn_ae.nn.build_network`). ``image_shape`` arguments
+are in torch order ``(C, H, W)``; use
 :func:`torch_image_shape` to convert the ``(H, W)`` / ``(H, W, C)`` that users pass.
 
 The encoder halves the image with stride-2 convolutions (one per entry of ``channels``), the

@@ -27,7 +27,8 @@ def default_hidden_layer_sizes(n_features, n_components, image_shape=None, n_val
     ``n_values``, the number of values the data hold (``n_samples * n_features``; a sparse
     matrix's zeros count, they are values to rebuild too), the first is narrowed (down to
     1) until the non-linear paths have no more weights than that: more cannot be trained
-    sensibly, and on wide data (10 rows of 100,000 features) they would take gigabytes. For convolutional paths (``image_shape``, ``(C, H, W)``), the channels
+    sensibly, and on wide data (10 rows of 100,000 features) they would take gigabytes. For
+    convolutional paths (``image_shape``, ``(C, H, W)``), the channels
     (32, 64), fewer for images too small to halve twice.
     """
     if image_shape is not None:
