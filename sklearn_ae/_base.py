@@ -303,8 +303,10 @@ class _NetTrainer(ArrayAPIMixin):
     def __setstate__(self, state):
         net = state.get("net_")
         rebuild = isinstance(net, dict)  # otherwise absent, or a skorch net (0.1.0's pickles)
-        # a parameter added since the pickle was written takes its default
-        state = {**self._param_defaults(), **state}
+        # a parameter added since the pickle was written takes its default, a fitted
+        # attribute the value its fit used
+        state = {**self._param_defaults(), **(self._fitted_defaults if rebuild else {}),
+                 **state}
         super().__setstate__({key: value for key, value in state.items()
                               if not (rebuild and key == "net_")})
         if rebuild:
@@ -1152,6 +1154,9 @@ dtype float32
     # ------------------------------------------------------------ persistence
     # the fitted attributes a saved model holds, with their checks (members add theirs)
     _fitted_attributes = FITTED_ATTRIBUTES
+    # fitted attributes added since a model could be saved, with the value its fit used:
+    # files and pickles written before them still load
+    _fitted_defaults = {}
 
     @classmethod
     def _from_saved(cls, params, attributes, module_state, history):

@@ -167,19 +167,17 @@ def label_factors(head, tail, target_weight):
                     np.where(head != tail, math.exp(-far), 1.0))
 
 
-def new_row_memberships(index, Y, labels=None, train_labels=None, target_weight=None):
+def new_row_memberships(index, Y, weigh=None):
     """The k nearest training rows of new rows ``Y`` and their memberships normalised to
     sum to one per row (UMAP's transform-time weights), as arrays of shape (len(Y), k).
-    With the new rows' ``labels`` and the training rows' ``train_labels`` (ints, -1
-    unknown), the memberships are first weighed by :func:`label_factors`, as the
-    supervised graph's are (a row whose every neighbour has another class keeps none at
-    ``target_weight=1``)."""
+    ``weigh(indices)``, if given, gives factors (len(Y), k) for the memberships before
+    they are normalised (a row whose factors are all 0 keeps no membership)."""
     indices, distances = index.query(Y)
     rho, sigma = smooth_knn_dist(np.asarray(distances, dtype=np.float64), index.k,
                                  skip_first=False)
     w = memberships(np.asarray(distances, dtype=np.float64), rho, sigma)
-    if labels is not None:
-        w *= label_factors(labels[:, None], train_labels[indices], target_weight)
+    if weigh is not None:
+        w *= weigh(indices)
     w /= np.maximum(w.sum(axis=1, keepdims=True), np.finfo(float).tiny)
     return np.asarray(indices, dtype=np.int64), w
 

@@ -21,12 +21,13 @@ from ._fuzzy_graph import (
     find_ab_params,
     fuzzy_graph,
     intersect_labels,
+    label_factors,
     new_row_memberships,
     resolve_knn_method,
 )
+from ._labels import encode_class_labels
 from ._net import AutoencoderNet
 from ._restore import integer, optional, real
-from ._supervised import encode_class_labels
 from .losses import (
     block_embedding_loss,
     contrastive_embedding_loss,
@@ -63,9 +64,10 @@ DEFAULT_NEGATIVES = {"umap": 5, "infonce": 127}
 
 # exaggeration="auto": UMAP's own objective for "umap"; InfoNCE pulls neighbours 1.2
 # times harder than its softmax alone. MNIST benchmark split, held-out kNN-5 /
-# trustworthiness, means of seeds 0, 1, 2 (1 thread): 1.0 0.917 / 0.948 (the benchmark's
-# run), 1.1 0.922 / 0.951, 1.2 0.921 / 0.952, 1.3 0.919 / 0.951; 1.5 and 2.0 (seed 0)
-# 0.922 / 0.948 and 0.904 / 0.946
+# trustworthiness, means of seeds 0, 1, 2 (standalone fits on 1 thread; 1.0 from the
+# benchmark's 2-thread run): 1.0 0.917 / 0.948, 1.1 0.922 / 0.951, 1.2 0.921 / 0.952,
+# 1.3 0.919 / 0.951; seed 0 alone: 1.0 0.922 / 0.949, 1.2 0.926 / 0.953, 1.5 0.922 /
+# 0.948, 2.0 0.904 / 0.946
 DEFAULT_EXAGGERATION = {"umap": 1.0, "infonce": 1.2}
 
 
@@ -507,6 +509,8 @@ class NeighborEmbeddingAutoencoder(_BaseAutoencoder):
         "n_edges_": integer(1),
         "input_pca_": optional(integer(1)),
     }
+    # maps saved before exaggeration existed were trained without it
+    _fitted_defaults = {"exaggeration_": 1.0}
     # the graph and the edge batches need every row: a memmap is read into memory
     _streams_memmap = False
 
@@ -800,20 +804,23 @@ class NeighborEmbeddingAutoencoder(_BaseAutoencoder):
                 fuzzy = intersect_labels(fuzzy, labels, float(self.target_weight))
             graph = NeighborGraph(data.X, EdgeSampler(fuzzy, self.device_), n_train)
             if n_valid:
-                self._add_validation(graph, index, rows[n_train:], rng,
-                                     (valid_labels, labels))
+                self._add_validation(graph, index, rows[n_train:], rng, valid_labels,
+                                     labels)
         self.n_edges_ = graph.n_edges
         data = NeighborData(data.X, data.y, graph)
         return data, None if split is None else NeighborSplit(n_valid)
 
-    def _add_validation(self, graph, index, rows, rng, labels):
-        """The validation ``rows``' neighbours among the training rows (their memberships
-        weighed by the ``(validation, training)`` labels as the supervised graph's, where
-        the fit is supervised) and negatives."""
-        valid_labels, train_labels = labels
-        target_weight = None if valid_labels is None else float(self.target_weight)
-        neighbors, weights = new_row_memberships(index, rows, valid_labels, train_labels,
-                                                 target_weight)
+    def _add_validation(self, graph, index, rows, rng, valid_labels=None,
+                        train_labels=None):
+        """The validation ``rows``' neighbours among the training rows and negatives; in a
+        supervised fit the memberships are weighed by the rows' and the neighbours' labels
+        as the graph's edges are."""
+        weigh = None
+        if valid_labels is not None:
+            def weigh(indices):
+                return label_factors(valid_labels[:, None], train_labels[indices],
+                                     float(self.target_weight))
+        neighbors, weights = new_row_memberships(index, rows, weigh)
         negatives = rng.randint(graph.n_train, size=(len(rows), self.negative_sample_rate_))
         device = graph.X.device
         graph.valid_neighbors = torch.as_tensor(neighbors, device=device)
@@ -982,15 +989,16 @@ _OWN_PARAMETERS = {
         ``objective="infonce"`` (whose softmax needs many), 5 for ``"umap"`` (umap-learn's
         default). The number used is ``negative_sample_rate_``.""",
     "exaggeration": """\
-    exaggeration : float >= 1 or "auto", default="auto"
+    exaggeration : float or "auto", default="auto"
         How much harder graph neighbours are pulled together than the objective alone
         pulls them: the weight of its attraction term (t-SNE's exaggeration). Larger
         values give tighter, better separated clusters, at some cost to the structure
         inside them. ``"auto"``: 1.2 for ``objective="infonce"`` (on the MNIST benchmark
         it raised the held-out kNN-5 accuracy from 0.917 to 0.921 and the
         trustworthiness from 0.948 to 0.952, means of three seeds; 2.0 lowered both),
-        1 for ``"umap"`` (UMAP's own objective). Below 1 InfoNCE has no minimum (spreading
-        all codes apart lowers it without bound). The value used is ``exaggeration_``.""",
+        1 for ``"umap"`` (UMAP's own objective). At least 1 for either objective: below
+        1 InfoNCE has no minimum (spreading all codes apart lowers it without bound). The
+        value used is ``exaggeration_``.""",
     "jitter": """\
     jitter : float, default=0.8
         Each training edge's head is moved by Gaussian noise whose expected length is
@@ -1117,8 +1125,10 @@ _CHANGED_PARAMETERS = {
         20 epochs), while the one-cycle schedule already ends training at a fixed budget.
         The validation loss of a held-out row is the objective against its
         ``n_neighbors`` nearest training rows (their memberships normalised, as in UMAP's
-        transform) and ``negative_sample_rate`` training rows drawn once, plus the
-        weighted reconstruction loss.""",
+        transform; in a supervised fit first weighed by the labels as the graph's edges
+        are, so that a row whose neighbours all have other classes keeps none at
+        ``target_weight=1`` and adds only its reconstruction) and ``negative_sample_rate``
+        training rows drawn once, plus the weighted reconstruction loss.""",
     "random_state": """\
     random_state : int, RandomState instance or None, default=None
         Seeds every random draw of a fit: the initial weights, the validation split, the

@@ -198,6 +198,7 @@ def restored_estimator(cls, params, attributes, history):
     attributes set (each checked by ``cls._fitted_attributes``) and ``history`` checked
     against ``n_iter_``; ValueError for anything invalid. No network is built yet."""
     est = estimator_from_params(cls, params)
+    attributes = {**cls._fitted_defaults, **attributes}
     vars(est).update(check_fitted_attributes(attributes, cls._fitted_attributes))
     check_history(history, est.n_iter_)
     return est

@@ -96,9 +96,12 @@ def test_new_rows_get_normalised_memberships():
     assert np.all(neighbors < 50)
     # with labels, weighed as the supervised graph's edges and normalised again
     train_labels, labels = np.arange(50) % 3 - 1, np.arange(10) % 2
-    got = fg.new_row_memberships(index, X[50:], labels, train_labels, 0.5)
+    def weigh(indices):
+        return fg.label_factors(labels[:, None], train_labels[indices], 0.5)
+
+    got = fg.new_row_memberships(index, X[50:], weigh)
     assert_array_equal(got[0], neighbors)
-    factor = fg.label_factors(labels[:, None], train_labels[neighbors], 0.5)
+    factor = weigh(neighbors)
     want = weights * factor
     assert_allclose(got[1], want / want.sum(axis=1, keepdims=True))
     assert set(np.unique(factor).round(6)) == {1.0, np.exp(-1.0).round(6),
@@ -203,7 +206,6 @@ def test_map_separates_clusters_and_is_trustworthy():
     assert est.loss_curve_[-1] < est.loss_curve_[0]
 
 
-
 def _cluster_spread(codes, y):
     """Mean distance of the codes to their class's centre over the mean distance between
     the centres."""
@@ -222,6 +224,28 @@ def test_exaggeration_tightens_the_clusters(objective):
                                     random_state=0).transform(X), y) for e in (1.0, 3.0)]
     # measured: InfoNCE 0.067 -> 0.001, UMAP 0.073 -> 0.064 (seeds 0 to 2 alike)
     assert spreads[1] < spreads[0] * (0.5 if objective == "infonce" else 0.95)
+
+
+
+@pytest.mark.parametrize("objective", ["infonce", "umap"])
+def test_validation_loss_weighs_the_attraction_by_exaggeration(objective):
+    # early stopping judges the objective that training minimises, exaggeration included
+    net = _fit(_blobs(60)[0], max_epochs=1, objective=objective).net_
+    g = torch.Generator().manual_seed(0)
+    rows, neighbors = torch.randn(5, 2, generator=g), torch.randn(5, 3, 2, generator=g)
+    negatives, weights = torch.randn(5, 4, 2, generator=g), torch.rand(5, 3, generator=g)
+    losses = []
+    for exaggeration in (1.0, 2.0):
+        net.exaggeration = exaggeration
+        losses.append(net._valid_map_losses(rows, neighbors, negatives, weights))
+    heads = rows[:, None].expand_as(neighbors).reshape(-1, 2)
+    if objective == "umap":
+        attraction = neighbor_embedding_loss(heads, neighbors.reshape(-1, 2), None, net.a,
+                                             net.b)
+    else:
+        attraction = torch.log1p((heads - neighbors.reshape(-1, 2)).pow(2).sum(-1))
+    want = (weights * attraction.reshape(5, 3)).sum(1)
+    assert_allclose((losses[1] - losses[0]).numpy(), want.numpy(), rtol=1e-5)
 
 def test_umap_objective_trains_a_trustworthy_map():
     X, y = _blobs()
@@ -379,6 +403,29 @@ def test_axes_survive_save_load_and_onnx(tmp_path):
     assert_allclose(codes, est.transform(X), rtol=1e-4, atol=1e-4)
 
 
+def test_maps_saved_before_exaggeration_load_with_the_value_they_used(tmp_path,
+                                                                       monkeypatch):
+    X, _ = _blobs(60)
+    est = _fit(X, max_epochs=1)
+    state = est.__getstate__()
+    del state["exaggeration_"]  # a pickle written before the parameter existed
+    old = NeighborEmbeddingAutoencoder.__new__(NeighborEmbeddingAutoencoder)
+    old.__setstate__(state)
+    assert est.exaggeration_ == 1.2 and old.exaggeration_ == 1.0
+    assert_array_equal(old.transform(X), est.transform(X))
+    # and a file without it
+    sklearn_ae.save(est, tmp_path / "nea.zip")
+    original = NeighborEmbeddingAutoencoder._from_saved.__func__
+
+    def from_old_file(cls, params, attributes, module_state, history):
+        attributes = {k: v for k, v in attributes.items() if k != "exaggeration_"}
+        return original(cls, params, attributes, module_state, history)
+
+    monkeypatch.setattr(NeighborEmbeddingAutoencoder, "_from_saved",
+                        classmethod(from_old_file))
+    assert sklearn_ae.load(tmp_path / "nea.zip").exaggeration_ == 1.0
+
+
 def test_validation_loss_is_the_neighbour_objective():
     X, _ = _blobs(200)
     est = _fit(X, early_stopping=True, max_epochs=4)
@@ -495,9 +542,10 @@ def test_supervised_validation_rows_are_weighed_by_their_labels(monkeypatch):
     seen = {}
     original = NeighborEmbeddingAutoencoder._add_validation
 
-    def spy(self, graph, index, rows, rng, labels):
-        original(self, graph, index, rows, rng, labels)
-        seen.update(labels=labels, neighbors=graph.valid_neighbors.numpy(),
+    def spy(self, graph, index, rows, rng, valid_labels, train_labels):
+        original(self, graph, index, rows, rng, valid_labels, train_labels)
+        seen.update(labels=(valid_labels, train_labels),
+                    neighbors=graph.valid_neighbors.numpy(),
                     weights=graph.valid_weights.numpy())
 
     monkeypatch.setattr(NeighborEmbeddingAutoencoder, "_add_validation", spy)
