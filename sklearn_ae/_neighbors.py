@@ -1126,9 +1126,9 @@ _CHANGED_PARAMETERS = {
         The validation loss of a held-out row is the objective against its
         ``n_neighbors`` nearest training rows (their memberships normalised, as in UMAP's
         transform; in a supervised fit first weighed by the labels as the graph's edges
-        are, so that a row whose neighbours all have other classes keeps none at
-        ``target_weight=1`` and adds only its reconstruction) and ``negative_sample_rate``
-        training rows drawn once, plus the weighted reconstruction loss.""",
+        are, so that a row whose neighbours all have other classes is attracted by none
+        at ``target_weight=1``) and ``negative_sample_rate`` training rows drawn once,
+        plus the weighted reconstruction loss.""",
     "random_state": """\
     random_state : int, RandomState instance or None, default=None
         Seeds every random draw of a fit: the initial weights, the validation split, the
